@@ -1,0 +1,81 @@
+# Idempotent set-up and the project's jobs. `make demo` and `make test` are
+# the two commands in the README; everything they need is installed here.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+KIOSK := $(VENV)/bin/kiosk
+STAMPS := .stamps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export QT_QPA_PLATFORM ?= offscreen
+
+# Debian packages: Python and its venv, Tesseract, the OCR-B font for
+# synthetic documents, SANE (scanners; its `test` backend for tests), Xvfb,
+# and the xcb/EGL/GL libraries PySide6 needs offscreen and under Xvfb.
+APT_PACKAGES := python3 python3-venv python3-dev build-essential \
+	tesseract-ocr fonts-ocr-b fonts-dejavu-core libsane-dev sane-utils libsane1 \
+	xvfb xauth libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
+	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
+	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
+	libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
+
+.PHONY: help setup system-deps venv models demo test lint typecheck layers pytest bench eval clean
+
+help:
+	@echo "make demo   - set up everything, then run the bundled sample case"
+	@echo "make test   - set up everything, then run lint, types, layers and the test suite"
+	@echo "make bench  - latency benchmarks (slow)      make eval - accuracy evaluations (slow)"
+
+setup: system-deps venv models
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -q && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+venv: $(STAMPS)/venv
+
+$(STAMPS)/venv: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required, found " + sys.version.split()[0])'
+	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@mkdir -p $(STAMPS) && touch $@
+
+models: venv
+	$(KIOSK) models fetch
+
+demo: setup
+	$(KIOSK) demo
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+layers: venv
+	$(VENV)/bin/lint-imports
+
+pytest: setup
+	$(PY) -m pytest -m "not slow" -q
+
+test: setup lint typecheck layers pytest
+
+bench: setup
+	$(PY) -m pytest -m slow -q tests/bench
+
+eval: setup
+	$(PY) -m pytest -m slow -q tests/eval
+
+clean:
+	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

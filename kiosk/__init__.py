@@ -1,0 +1,1 @@
+"""The kiosk application core: CLI, cases, capture, store and sync (no widgets)."""
