@@ -14,7 +14,13 @@ import numpy as np
 
 
 def to_jsonable(value: Any) -> Any:
-    """A JSON-ready copy of ``value``; NaN and infinities become ``None``."""
+    """A JSON-ready copy of ``value``; NaN and infinities become ``None``.
+
+    An object with a ``to_json()`` method decides its own shape.
+    """
+    to_json = getattr(value, "to_json", None)
+    if callable(to_json) and not isinstance(value, type):
+        return to_jsonable(to_json())
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, enum.Enum):
