@@ -71,11 +71,14 @@ pytest: setup
 
 test: setup lint typecheck layers pytest
 
+# Each script prints its figures; see the issue notes for what they measure.
 bench: setup
-	$(PY) -m pytest -m slow -q tests/bench
+	@set -e; for f in tests/bench/bench_*.py; do [ -e "$$f" ] || continue; \
+		echo "== $$f"; $(PY) -m tests.bench.$$(basename $$f .py); done
 
 eval: setup
-	$(PY) -m pytest -m slow -q tests/eval
+	@set -e; for f in tests/eval/eval_*.py; do [ -e "$$f" ] || continue; \
+		echo "== $$f"; $(PY) -m tests.eval.$$(basename $$f .py); done
 
 clean:
 	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+from tests.shared import SHARED_DATA
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -8,6 +8,7 @@ Every command takes ``--json``. Errors never print a traceback: a
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -18,15 +19,21 @@ from kiosk.errors import InternalError, KioskError
 log = logging.getLogger("kiosk.cli")
 
 
-def build_parser() -> Parser:
-    from kiosk.cli import demo_cmd, doctor_cmd, models_cmd
+# One module per command group; each has ``register(subparsers)``.
+COMMAND_MODULES = (
+    "models_cmd",
+    "doctor_cmd",
+    "demo_cmd",
+)
 
+
+def build_parser() -> Parser:
     parser = Parser(prog="kiosk", description="Offline identity-verification kiosk.")
     add_json_flag(parser)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
-    for module in (models_cmd, doctor_cmd, demo_cmd):
-        module.register(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"kiosk.cli.{name}").register(sub)
     return parser
 
 
