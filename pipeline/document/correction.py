@@ -1,0 +1,482 @@
+"""Field-aware MRZ correction: from engines' character readings to trusted fields.
+
+Each engine's line is aligned to the MRZ's fixed character cells (by count,
+or by position when characters were dropped or doubled). Every cell then
+holds candidate characters with scores, merged across engines. Each field's
+character class maps look-alikes into the class (``O`` read in a date is
+``0``, ``0`` read in a name is ``O``, ``K`` or ``C`` may be a filler), and
+an ambiguous character is resolved only when exactly one choice passes the
+field's check digit. Fields without a check digit (names, nationality,
+codes) are trusted only when two engines agree or the OCR is confident;
+codes must also be known states.
+
+All pure functions over small dataclasses; no OCR here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline.document.codes import is_country_code
+from pipeline.document.mrz_format import (
+    FILLER,
+    LAYOUTS,
+    CharClass,
+    CheckSpec,
+    MrzFormat,
+    age_on,
+    check_passes,
+    check_specs,
+    clean_value,
+    field_text,
+    parse_date,
+    position_classes,
+    split_names,
+)
+from pipeline.document.types import MrzCheck, MrzField, MrzRecord, OcrEngineName, OcrLine
+
+# Look-alikes: what a character read outside a position's class most likely was.
+TO_DIGIT = {"O": "0", "Q": "0", "D": "0", "U": "0", "I": "1", "L": "1", "T": "1", "J": "1",
+            "Z": "2", "S": "5", "B": "8", "G": "6", "A": "4", "E": "8"}  # fmt: skip
+TO_LETTER = {"0": "O", "1": "I", "2": "Z", "5": "S", "8": "B", "6": "G", "4": "A", "7": "T",
+             "3": "B", "9": "P"}  # fmt: skip
+# Characters engines read for the '<' filler (Debian's LSTM reads K; some read C).
+FILLER_LOOKALIKES = {"K": 0.35, "C": 0.35, "L": 0.2, "E": 0.1}
+# Two readings of the same glyph that the classes allow both of (alphanumeric fields).
+ALNUM_CONFUSIONS = {"O": "0D", "0": "OD", "D": "0O", "I": "1", "1": "I", "S": "5",
+                    "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z", "G": "6", "6": "G",
+                    "Q": "0O"}  # fmt: skip
+
+_MAPPED_PENALTY = 0.9  # a look-alike mapped into the class is a little less certain
+_AMBIGUOUS_RATIO = 0.8  # a rival within this share of the best score makes a cell ambiguous
+_LOW_CONFIDENCE = 0.55  # below this the best reading alone is doubtful
+_MAX_COMBINATIONS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class TrustPolicy:
+    """When a field without a check digit is trusted.
+
+    Attributes:
+        min_confidence: per-engine lowest character confidence a field needs when
+            only that engine read it (calibrated on synthetic hard documents).
+        agreement: engines that must read the field identically to trust it
+            whatever their confidences.
+    """
+
+    min_confidence: dict[OcrEngineName, float] = field(
+        default_factory=lambda: {
+            OcrEngineName.TESSERACT_LEGACY: 0.97,
+            OcrEngineName.TESSERACT_MRZ: 0.97,
+            OcrEngineName.RAPIDOCR: 0.97,
+        }
+    )
+    agreement: int = 2
+
+
+Cell = dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRead:
+    """One engine's reading of every line of a zone."""
+
+    engine: OcrEngineName
+    lines: tuple[OcrLine, ...]
+
+
+def align_line(line: OcrLine, length: int) -> list[Cell]:
+    """Candidate scores per character cell for one engine's line.
+
+    When the engine produced ``length`` characters they map one to one; else
+    each character goes to the cell its x position falls in (the MRZ is
+    monospaced), the best-scoring one winning a contested cell.
+    """
+    chars = line.chars
+    cells: list[Cell] = [{} for _ in range(length)]
+    if not chars:
+        return cells
+    if len(chars) == length:
+        index = list(range(length))
+    else:
+        centers = [(c.x0 + c.x1) / 2 for c in chars]
+        diffs = sorted(b - a for a, b in itertools.pairwise(centers) if b > a)
+        if not diffs:
+            return cells
+        median = diffs[len(diffs) // 2]
+        near = [d for d in diffs if 0.7 * median <= d <= 1.35 * median]
+        pitch = sum(near) / len(near) if near else median
+        # anchor at whichever end is more plausible: first char at cell 0, or the
+        # last char at the last cell (an MRZ line has ink in every cell)
+        span_cells = (centers[-1] - centers[0]) / pitch if pitch > 0 else 0
+        start = 0.0
+        if round(span_cells) + 1 < length:
+            left_room = chars[0].x0 / pitch
+            right_room = (line.width - chars[-1].x1) / pitch
+            if right_room + 0.5 < left_room:
+                start = float(length - 1 - round(span_cells))
+        index = [round(start + (c - centers[0]) / pitch) if pitch > 0 else 0 for c in centers]
+    for char, cell_i in zip(chars, index, strict=True):
+        if not 0 <= cell_i < length:
+            continue
+        cell = cells[cell_i]
+        if cell and max(cell.values()) >= char.confidence:
+            continue
+        cell.clear()
+        cell[char.char] = char.confidence
+        for alt, score in char.alternatives:
+            if alt != char.char and alt not in cell:
+                cell[alt] = min(score, char.confidence)
+    return cells
+
+
+def merge_cells(per_engine: Sequence[list[Cell]]) -> list[Cell]:
+    """Average the engines' scores per cell (an engine silent on a cell counts as 0)."""
+    if not per_engine:
+        return []
+    n = len(per_engine)
+    out: list[Cell] = []
+    for cells in zip(*per_engine, strict=True):
+        merged: Cell = {}
+        for cell in cells:
+            for char, score in cell.items():
+                merged[char] = merged.get(char, 0.0) + score / n
+        out.append(merged)
+    return out
+
+
+def class_candidates(cell: Cell, cls: CharClass) -> list[tuple[str, float]]:
+    """The cell's readings mapped into ``cls``, best first."""
+    scores: dict[str, float] = {}
+
+    def add(char: str, score: float) -> None:
+        if score > scores.get(char, 0.0):
+            scores[char] = score
+
+    for char, score in cell.items():
+        if cls.admits(char):
+            add(char, score)
+        if cls in (CharClass.DIGIT, CharClass.DIGIT_OR_FILLER) and char in TO_DIGIT:
+            add(TO_DIGIT[char], score * _MAPPED_PENALTY)
+        if cls in (CharClass.ALPHA, CharClass.SEX) and char in TO_LETTER:
+            add(TO_LETTER[char], score * _MAPPED_PENALTY)
+        if cls.admits(FILLER) and char in FILLER_LOOKALIKES:
+            add(FILLER, score * FILLER_LOOKALIKES[char])
+        if cls is CharClass.ALNUM:
+            for other in ALNUM_CONFUSIONS.get(char, ""):
+                add(other, score * 0.3)
+        if cls is CharClass.DIGIT_OR_FILLER and char in ("0", FILLER):
+            # equal check values: only the engine's certainty tells them apart
+            add(FILLER if char == "0" else "0", score * 0.3)
+        if cls is CharClass.SEX and char in ("H", "N", "W"):
+            add("M", score * 0.5)
+        if cls is CharClass.SEX and char in ("E", "P", "T"):
+            add("F", score * 0.5)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+def _is_ambiguous(cands: list[tuple[str, float]]) -> bool:
+    if not cands:
+        return True
+    top = cands[0][1]
+    return top < _LOW_CONFIDENCE or (len(cands) > 1 and cands[1][1] >= _AMBIGUOUS_RATIO * top)
+
+
+@dataclass(slots=True)
+class _Grid:
+    """Mutable working state: chosen characters and candidates per position."""
+
+    fmt: MrzFormat
+    chars: list[list[str]]
+    scores: list[list[float]]
+    cands: list[list[list[tuple[str, float]]]]
+
+    def lines(self) -> list[str]:
+        return ["".join(row) for row in self.chars]
+
+
+def _build_grid(fmt: MrzFormat, cells: list[list[Cell]]) -> _Grid:
+    classes = position_classes(fmt)
+    chars: list[list[str]] = []
+    scores: list[list[float]] = []
+    cands: list[list[list[tuple[str, float]]]] = []
+    for row_cells, row_classes in zip(cells, classes, strict=True):
+        row_c, row_s, row_k = [], [], []
+        for cell, cls in zip(row_cells, row_classes, strict=True):
+            options = class_candidates(cell, cls)
+            if not options:
+                options = [(FILLER if cls.admits(FILLER) else "0", 0.0)]
+            row_c.append(options[0][0])
+            row_s.append(options[0][1])
+            row_k.append(options)
+        chars.append(row_c)
+        scores.append(row_s)
+        cands.append(row_k)
+    return _Grid(fmt, chars, scores, cands)
+
+
+def _resolve_check(grid: _Grid, spec: CheckSpec, locked: set[tuple[int, int]]) -> str:
+    """Choose ambiguous characters under ``spec`` so that the check passes.
+
+    Returns:
+        "resolved" (exactly one choice passes), "unambiguous" (nothing to
+        choose and it passes), "ambiguous" (several pass) or "failed" (none does).
+    """
+    positions = [p for p in spec.positions() if p not in locked]
+    ambiguous = [p for p in positions if _is_ambiguous(grid.cands[p[0]][p[1]])]
+    options = {p: [c for c, _ in grid.cands[p[0]][p[1]][:3]] for p in ambiguous}
+    # keep the enumeration bounded: the least confident positions first
+    ambiguous.sort(key=lambda p: grid.scores[p[0]][p[1]])
+    while ambiguous and _combos(options, ambiguous) > _MAX_COMBINATIONS:
+        dropped = ambiguous.pop()
+        options[dropped] = options[dropped][:1]
+    if not ambiguous:
+        return "unambiguous" if check_passes(spec, grid.lines()) else "failed"
+    original = {p: grid.chars[p[0]][p[1]] for p in ambiguous}
+    passing: list[tuple[float, dict[tuple[int, int], str]]] = []
+    for choice in itertools.product(*(options[p] for p in ambiguous)):
+        for p, char in zip(ambiguous, choice, strict=True):
+            grid.chars[p[0]][p[1]] = char
+        if check_passes(spec, grid.lines()):
+            score = sum(
+                dict(grid.cands[p[0]][p[1]]).get(char, 0.0)
+                for p, char in zip(ambiguous, choice, strict=True)
+            )
+            passing.append((score, dict(zip(ambiguous, choice, strict=True))))
+    if len(passing) == 1:
+        for p, char in passing[0][1].items():
+            grid.chars[p[0]][p[1]] = char
+            grid.scores[p[0]][p[1]] = dict(grid.cands[p[0]][p[1]]).get(char, 0.0)
+        return "resolved"
+    for p, char in original.items():
+        grid.chars[p[0]][p[1]] = char
+    return "failed" if not passing else "ambiguous"
+
+
+def _combos(options: dict[tuple[int, int], list[str]], keys: list[tuple[int, int]]) -> int:
+    total = 1
+    for key in keys:
+        total *= max(1, len(options[key]))
+    return total
+
+
+def _resolve_code(grid: _Grid, line: int, start: int, end: int) -> bool:
+    """Pick a known state code among the cells' candidates; True when exactly one fits."""
+    current = "".join(grid.chars[line][start:end])
+    if is_country_code(current):
+        return True
+    options = [[c for c, _ in grid.cands[line][col][:3]] for col in range(start, end)]
+    fits = {
+        "".join(choice)
+        for choice in itertools.product(*options)
+        if is_country_code("".join(choice))
+    }
+    if len(fits) == 1:
+        code = fits.pop()
+        for offset, char in enumerate(code):
+            col = start + offset
+            grid.chars[line][col] = char
+            grid.scores[line][col] = dict(grid.cands[line][col]).get(char, 0.0)
+        return True
+    return False
+
+
+def _names_cleanup(grid: _Grid, line: int, start: int, end: int) -> None:
+    """Fillers after the names end: a lone letter inside the trailing filler run
+    with a filler among its readings is a filler read as K, C, L..."""
+    row = grid.chars[line]
+    for col in range(start + 1, end - 1):
+        if (
+            (
+                row[col] != FILLER
+                and row[col - 1] == FILLER
+                and all(c == FILLER for c in row[col + 1 : end])
+            )
+            and any(c == FILLER for c, _ in grid.cands[line][col])
+            and row[col - 2] == FILLER
+        ):
+            row[col] = FILLER
+            grid.scores[line][col] = dict(grid.cands[line][col]).get(FILLER, 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """The outcome of correcting one zone (before building the record)."""
+
+    lines: tuple[str, ...]
+    check_states: dict[str, str]
+    field_confidence: dict[str, float]
+
+
+def correct(fmt: MrzFormat, reads: Sequence[EngineRead]) -> Correction:
+    """Merge the engines' reads of a zone and resolve it field by field.
+
+    Args:
+        fmt: the zone's format (decides line count, length, classes and checks).
+        reads: one or more engines' reads, each with ``fmt``'s number of lines.
+    """
+    n_lines, length = fmt.shape
+    per_engine = [[align_line(r.lines[i], length) for i in range(n_lines)] for r in reads]
+    merged = [merge_cells([pe[i] for pe in per_engine]) for i in range(n_lines)]
+    grid = _build_grid(fmt, merged)
+    states: dict[str, str] = {}
+    locked: set[tuple[int, int]] = set()
+    specs = check_specs(fmt, grid.lines())
+    for spec in specs:
+        if spec.name == "composite":
+            continue
+        states[spec.name] = _resolve_check(grid, spec, locked)
+        if states[spec.name] in ("resolved", "unambiguous"):
+            locked.update(spec.positions())
+    # the overflow of a TD1 number is only known once the first line is settled
+    if fmt is MrzFormat.TD1:
+        specs = check_specs(fmt, grid.lines())
+        number = next(s for s in specs if s.name == "document_number")
+        states["document_number"] = _resolve_check(grid, number, locked - set(number.positions()))
+        locked.update(number.positions())
+    for spec in specs:
+        if spec.name == "composite":
+            states["composite"] = _resolve_check(grid, spec, locked)
+    for f in LAYOUTS[fmt]:
+        if f.name in ("issuing_state", "nationality"):
+            s = f.span
+            states[f"{f.name}_known"] = (
+                "unambiguous" if _resolve_code(grid, s.line, s.start, s.end) else "failed"
+            )
+        if f.name == "names":
+            s = f.span
+            _names_cleanup(grid, s.line, s.start, s.end)
+    lines = tuple(grid.lines())
+    conf: dict[str, float] = {}
+    for f in LAYOUTS[fmt]:
+        s = f.span
+        conf[f.name] = min(grid.scores[s.line][s.start : s.end], default=0.0)
+    return Correction(lines, states, conf)
+
+
+def _field_reads(fmt: MrzFormat, reads: Sequence[EngineRead], name: str) -> list[str]:
+    """Each engine's own reading of field ``name`` (class-mapped, cell-aligned)."""
+    out: list[str] = []
+    n_lines, length = fmt.shape
+    for read in reads:
+        cells = [align_line(read.lines[i], length) for i in range(n_lines)]
+        grid = _build_grid(fmt, cells)
+        out.append(field_text(fmt, grid.lines(), name))
+    return out
+
+
+def build_record(
+    fmt: MrzFormat,
+    reads: Sequence[EngineRead],
+    corrected: Correction,
+    *,
+    today: dt.date,
+    policy: TrustPolicy | None = None,
+    viz_confirmed: frozenset[str] = frozenset(),
+) -> MrzRecord:
+    """The typed record: fields, checks, trust and validity.
+
+    Args:
+        fmt: the format.
+        reads: the engine reads that were merged (for agreement and confidence).
+        corrected: the output of :func:`correct`.
+        today: reference date for age and expiry.
+        policy: trust thresholds for fields without a check digit.
+        viz_confirmed: field names the visual zone agrees with (names, nationality).
+    """
+    policy = policy or TrustPolicy()
+    lines = corrected.lines
+    states = corrected.check_states
+    flags: list[str] = []
+    for name, state in states.items():
+        if state == "ambiguous":
+            flags.append(f"ambiguous:{name}")
+
+    def passed(name: str) -> bool:
+        return states.get(name) in ("resolved", "unambiguous")
+
+    def agreed(name: str) -> bool:
+        value = field_text(fmt, lines, name)
+        return sum(1 for r in _field_reads(fmt, reads, name) if r == value) >= policy.agreement
+
+    def confident(name: str) -> bool:
+        # the field's cells were read with at least the policy's confidence; when
+        # engines were merged the merged score is an average, so each must clear it
+        threshold = max(policy.min_confidence.get(r.engine, 1.0) for r in reads)
+        return corrected.field_confidence.get(name, 0.0) >= threshold
+
+    checked_by = {
+        "document_number": "document_number",
+        "date_of_birth": "date_of_birth",
+        "expiry_date": "expiry_date",
+        "personal_number": "personal_number",
+    }
+    composite_covered = {"optional_data", "optional_data_2"}
+    has_composite = "composite" in states
+    fields: list[MrzField] = []
+    for spec in LAYOUTS[fmt]:
+        raw = field_text(fmt, lines, spec.name)
+        conf = corrected.field_confidence.get(spec.name, 0.0)
+        if spec.name in checked_by:
+            trusted = passed(checked_by[spec.name])
+        elif spec.name in composite_covered and has_composite:
+            trusted = passed("composite") or confident(spec.name) or agreed(spec.name)
+        else:
+            trusted = spec.name in viz_confirmed or confident(spec.name) or agreed(spec.name)
+            if spec.name in ("issuing_state", "nationality"):
+                trusted = trusted and passed(f"{spec.name}_known")
+        if spec.name == "names":
+            surname, given = split_names(raw)
+            fields.append(MrzField("surname", raw.split(FILLER * 2)[0], surname, conf, trusted))
+            rest = raw.split(FILLER * 2, 1)[1] if FILLER * 2 in raw else ""
+            fields.append(MrzField("given_names", rest, given, conf, trusted))
+            if not trusted:
+                flags.append("names_untrusted")
+            continue
+        value = clean_value(raw)
+        if spec.name in ("date_of_birth", "expiry_date"):
+            kind = "birth" if spec.name == "date_of_birth" else "expiry"
+            parsed = parse_date(raw, kind=kind, today=today)
+            value = parsed.isoformat() if parsed else raw
+        if not trusted:
+            flags.append(f"untrusted:{spec.name}")
+        fields.append(MrzField(spec.name, raw, value, conf, trusted))
+
+    birth = parse_date(field_text(fmt, lines, "date_of_birth"), kind="birth", today=today)
+    expiry = parse_date(field_text(fmt, lines, "expiry_date"), kind="expiry", today=today)
+    checks: list[MrzCheck] = [
+        MrzCheck(spec.name, check_passes(spec, lines)) for spec in check_specs(fmt, lines)
+    ]
+    checks += [
+        MrzCheck("date_of_birth_valid", birth is not None),
+        MrzCheck("expiry_date_valid", expiry is not None),
+        MrzCheck("issuing_state_known", passed("issuing_state_known")),
+        MrzCheck("nationality_known", passed("nationality_known")),
+        MrzCheck("names_trusted", all(f.trusted for f in fields if f.name == "surname")),
+        MrzCheck("not_expired", expiry is not None and expiry >= today),
+    ]
+    unresolved = any(states.get(name) in ("ambiguous", "failed") for name in states)
+    valid = (
+        all(c.passed for c in checks if c.name != "not_expired")
+        and all(f.trusted for f in fields)
+        and not unresolved
+    )
+    confidence = min((f.confidence for f in fields), default=0.0)
+    engines = tuple(dict.fromkeys(r.engine for r in reads))
+    return MrzRecord(
+        format=fmt,
+        lines=lines,
+        fields=tuple(fields),
+        checks=tuple(checks),
+        valid=valid,
+        confidence=confidence,
+        date_of_birth=birth,
+        expiry_date=expiry,
+        age_years=age_on(birth, today) if birth else None,
+        expired=(expiry < today) if expiry else None,
+        engines=engines,
+        flags=tuple(flags),
+    )
