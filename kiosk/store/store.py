@@ -1,0 +1,1387 @@
+"""The encrypted local store: one SQLCipher database, encrypted blob files, one writer thread.
+
+Files under ``<data dir>/store/``::
+
+    keyfile.json        salt, Argon2id parameters, wrapped master key (see kiosk.store.keys)
+    kiosk.db(-wal,-shm) SQLCipher 4 (AES-256-CBC + HMAC-SHA512 per page), WAL mode
+    blobs/<case>/<blob>.kev   AES-256-GCM evidence (see kiosk.store.blobs)
+    unlock_state.json   failed-unlock counter (not secret)
+    store.lock          flock: one process at a time
+
+Every database call runs on the store's single worker thread, which owns the
+connection; public methods block until their call has run there (or use
+:meth:`Store.submit_save_case` for a future). ``synchronous=FULL`` makes each
+commit durable before it returns; ``secure_delete`` overwrites deleted rows
+so destroyed case keys do not linger in free pages, and purges end with a
+truncating WAL checkpoint; ``temp_store=MEMORY`` keeps SQLite's temporary
+tables off the disk; ``cipher_memory_security`` makes SQLCipher wipe and lock
+its buffers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+from kiosk.store import audit as audit_mod
+from kiosk.store.audit import AuditAction, AuditEntry, AuditVerifyReport, ChainHead, StoredEntry
+from kiosk.store.blobs import BlobDirectory, decrypt_blob, encrypt_blob, new_blob_id
+from kiosk.store.errors import (
+    CaseExists,
+    CaseNotFound,
+    EvidencePurged,
+    EvidenceTampered,
+    InvalidRecord,
+    KeyfileCorrupt,
+    KeyMismatch,
+    StoreClosed,
+    StoreError,
+    StoreExists,
+    StoreLocked,
+    StoreNotInitialized,
+    UnlockThrottled,
+    WrongPassphrase,
+)
+from kiosk.store.fsutil import (
+    FILE_MODE,
+    ProcessLock,
+    atomic_write,
+    ensure_dir,
+    remove_stale_temporaries,
+)
+from kiosk.store.keys import (
+    KEY_BYTES,
+    BackoffPolicy,
+    Credential,
+    KdfParams,
+    Keyfile,
+    MasterKey,
+    Passphrase,
+    RememberedKey,
+    UnlockState,
+    aad,
+    check_new_passphrase,
+    derive_kek,
+    open_sealed,
+    read_keyfile,
+    read_unlock_state,
+    seal,
+    unwrap_master,
+    wall_clock,
+    wrap_master,
+    write_keyfile,
+    write_unlock_state,
+)
+from kiosk.store.outbox import Outbox
+from kiosk.store.schema import LATEST_VERSION, migrate, schema_version
+from kiosk.store.types import (
+    MAX_NOTE_CHARS,
+    CaseDecision,
+    CaseRecord,
+    CaseSummary,
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceRef,
+    KeyRotation,
+    PassphraseChange,
+    PurgeReport,
+    RetentionPolicy,
+    ReviewRecord,
+    SavedCase,
+    StoredCase,
+    StoreStatus,
+    at_us,
+    check_actor,
+    check_aware,
+    from_us,
+    iso,
+    to_us,
+    utc_now,
+)
+from pipeline.types import Timings
+
+log = logging.getLogger("kiosk.store")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+STORE_DIRNAME = "store"
+ROTATION_STEPS = (
+    "pending_written",
+    "keys_rewrapped",
+    "db_rekeyed",
+    "checkpointed",
+    "keyfile_final",
+)
+_AUDIT_KEY = "audit_mac"
+_DEVICE_KEY = "device_signing"
+
+Clock = Callable[[], datetime]
+StepHook = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class StorePaths:
+    """Where one store keeps its files (all under ``root``)."""
+
+    root: Path
+
+    @classmethod
+    def for_data_dir(cls, data_dir: Path) -> StorePaths:
+        return cls(Path(data_dir).expanduser().absolute() / STORE_DIRNAME)
+
+    @property
+    def keyfile(self) -> Path:
+        return self.root / "keyfile.json"
+
+    @property
+    def database(self) -> Path:
+        return self.root / "kiosk.db"
+
+    @property
+    def blobs(self) -> Path:
+        return self.root / "blobs"
+
+    @property
+    def unlock_state(self) -> Path:
+        return self.root / "unlock_state.json"
+
+    @property
+    def lock(self) -> Path:
+        return self.root / "store.lock"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditExport:
+    """A written audit bundle: where, how many entries, its head and signing key fingerprint."""
+
+    path: Path
+    entries: int
+    head: ChainHead
+    device_key_fingerprint: str
+
+
+def is_initialized(data_dir: Path) -> bool:
+    """Whether ``data_dir`` holds a store's keyfile (without opening anything)."""
+    return StorePaths.for_data_dir(data_dir).keyfile.is_file()
+
+
+def read_store_keyfile(data_dir: Path) -> Keyfile:
+    """The keyfile of the store in ``data_dir`` (public facts only; no unlock).
+
+    Raises:
+        StoreNotInitialized: no keyfile.
+        KeyfileCorrupt: unreadable.
+    """
+    try:
+        return read_keyfile(StorePaths.for_data_dir(data_dir).keyfile)
+    except FileNotFoundError:
+        raise StoreNotInitialized(hint="run: kiosk store init") from None
+
+
+def read_backoff(data_dir: Path) -> UnlockState:
+    """The persisted failed-unlock counter of the store in ``data_dir``."""
+    return read_unlock_state(StorePaths.for_data_dir(data_dir).unlock_state)
+
+
+def _connect(path: Path, key: MasterKey) -> Any | None:
+    """A keyed, configured connection, or None when ``key`` does not decrypt ``path``."""
+    import sqlcipher3
+
+    conn = sqlcipher3.connect(str(path), isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")  # a wrong key is expected during recovery
+        conn.execute("PRAGMA cipher_memory_security = ON")
+        conn.execute(f"PRAGMA key = {key.sqlcipher_pragma_value()}")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlcipher3.DatabaseError:
+            conn.close()
+            return None
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError("The store database could not switch to WAL mode.")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA secure_delete = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+    except BaseException:
+        conn.close()
+        raise
+
+
+class Store:
+    """The kiosk's encrypted store. Create with :meth:`create`, open with :meth:`open`.
+
+    Thread-safe: every call is executed on the store's own worker thread.
+    Use as a context manager or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        paths: StorePaths,
+        keyfile: Keyfile,
+        lock: ProcessLock,
+        *,
+        clock: Clock,
+        retention: RetentionPolicy,
+    ) -> None:
+        self.paths = paths
+        self.retention = retention
+        self._keyfile = keyfile
+        self._lock = lock
+        self._clock = clock
+        self._blobs = BlobDirectory(paths.blobs)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-store")
+        self._writer_ident: int | None = None
+        self._closed = False
+        self._conn: Any = None
+        self._master: MasterKey | None = None
+        self._db_key: MasterKey | None = None
+        self._kek: bytes | None = None
+        self._wrap_keys: dict[str, bytes] = {}
+        self._audit_key = b""
+        self._device_key = b""
+        self._genesis = audit_mod.genesis_hash(keyfile.install_id)
+        self.outbox = Outbox(self)
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        data_dir: Path,
+        passphrase: str,
+        *,
+        kdf: KdfParams | None = None,
+        actor: str = "operator",
+        clock: Clock = utc_now,
+        retention: RetentionPolicy | None = None,
+    ) -> Store:
+        """Initialise a new store in ``data_dir`` and return it open.
+
+        Generates the install id, the master key, the audit MAC key and the
+        Ed25519 device key; the keyfile is written last, so a crash before it
+        leaves no half-made store that could be opened.
+
+        Args:
+            data_dir: the kiosk data directory (the store lives in ``store/`` inside).
+            passphrase: the operator passphrase (at least 10 characters).
+            kdf: Argon2id parameters; the defaults of :class:`KdfParams` otherwise.
+            actor: who initialises (audit).
+
+        Raises:
+            StoreExists: a store, or the remains of an unfinished init, is there.
+            InvalidRecord: passphrase too short or bad actor.
+        """
+        check_new_passphrase(passphrase)
+        check_actor(actor)
+        paths = StorePaths.for_data_dir(data_dir)
+        ensure_dir(paths.root)
+        lock = ProcessLock(paths.lock)
+        lock.acquire()
+        try:
+            if paths.keyfile.exists():
+                raise StoreExists(hint=f"the store in {paths.root} is already initialised")
+            if paths.database.exists() or any(paths.blobs.glob("*")):
+                raise StoreExists(
+                    "An earlier 'kiosk store init' did not finish; its files cannot be decrypted.",
+                    hint=f"remove {paths.root} and run init again",
+                )
+            from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+            install_id = os.urandom(16).hex()
+            params = (kdf or KdfParams()).fresh_salt()
+            kek = derive_kek(passphrase, params)
+            master = MasterKey.generate(install_id)
+            device = Ed25519PrivateKey.generate()
+            device_raw = device.private_bytes_raw()
+            public = device.public_key().public_bytes_raw()
+            now = iso(clock()) or ""
+            keyfile = Keyfile(
+                install_id=install_id,
+                kdf=params,
+                kek_generation=1,
+                master=wrap_master(master, kek, install_id),
+                pending=None,
+                device_public_key=public,
+                created_at=now,
+                updated_at=now,
+            )
+            store = cls(paths, keyfile, lock, clock=clock, retention=retention or RetentionPolicy())
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            store._call(store._initialize, master, kek, device_raw, public, actor)
+            write_keyfile(paths.keyfile, keyfile)
+        except BaseException:
+            store.close()
+            raise
+        log.info("store initialised (install %s, key %s)", install_id, master.key_id)
+        return store
+
+    @classmethod
+    def open(
+        cls,
+        data_dir: Path,
+        credential: Credential,
+        *,
+        clock: Clock = utc_now,
+        retention: RetentionPolicy | None = None,
+        backoff: BackoffPolicy | None = None,
+        wall: Callable[[], float] = wall_clock,
+    ) -> Store:
+        """Unlock and open the store in ``data_dir``.
+
+        A passphrase is checked against the keyfile before anything else is
+        touched: a wrong one raises :class:`WrongPassphrase` and changes no
+        store file except the failed-attempt counter; after repeated failures
+        attempts are refused early with :class:`UnlockThrottled`. A successful
+        unlock resets the counter, applies pending schema migrations, finishes
+        an interrupted key rotation and removes orphaned blob files.
+
+        Raises:
+            StoreNotInitialized: no keyfile.
+            StoreBusy: another process has the store open.
+            WrongPassphrase, UnlockThrottled, StoreLocked: not unlocked.
+            KeyMismatch: the key opens no database here.
+            SchemaTooNew: written by a newer kiosk.
+        """
+        paths = StorePaths.for_data_dir(data_dir)
+        if not paths.keyfile.exists():
+            raise StoreNotInitialized(hint="run: kiosk store init")
+        lock = ProcessLock(paths.lock)
+        lock.acquire()
+        try:
+            keyfile = read_store_keyfile(data_dir)
+            master, pending, kek = _unlock(paths, keyfile, credential, backoff, wall)
+            if not paths.database.exists():
+                raise StoreError(
+                    "The store database is missing.", hint=f"restore {paths.database} from backup"
+                )
+            store = cls(paths, keyfile, lock, clock=clock, retention=retention or RetentionPolicy())
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            store._kek = kek
+            store._call(store._start, master, pending)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Checkpoint and close the database, stop the worker, release the lock. Idempotent."""
+        if self._closed:
+            return
+        with contextlib.suppress(Exception):
+            self._executor.submit(self._close_connection).result()
+        self._closed = True
+        self._executor.shutdown(wait=True)
+        self._lock.release()
+        self._master = self._db_key = None
+        self._kek = None
+        self._wrap_keys = {}
+        self._audit_key = self._device_key = b""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def install_id(self) -> str:
+        return self._keyfile.install_id
+
+    @property
+    def master_key_id(self) -> str:
+        assert self._master is not None
+        return self._master.key_id
+
+    @property
+    def kdf(self) -> KdfParams:
+        """The Argon2id parameters of the current passphrase (salt included)."""
+        return self._keyfile.kdf
+
+    @property
+    def device_public_key(self) -> bytes:
+        return self._keyfile.device_public_key
+
+    # --- cases -----------------------------------------------------------------------
+
+    def save_case(
+        self, record: CaseRecord, *, outbox_payload: bytes | None = None, actor: str
+    ) -> SavedCase:
+        """Store a case: blobs first (fsynced), then one transaction with the case,
+        its wrapped data key, evidence rows, the audit entry and the outbox row.
+
+        Args:
+            record: the case.
+            outbox_payload: opaque bytes for upstream sync, queued atomically with the case.
+            actor: who or what decided (``kiosk``, a staff id): no names.
+
+        Raises:
+            CaseExists: the id is taken. InvalidRecord: a bad argument.
+        """
+        check_actor(actor)
+        if not isinstance(record, CaseRecord):
+            raise InvalidRecord("save_case expects a CaseRecord.")
+        if outbox_payload is not None and not isinstance(outbox_payload, bytes):
+            raise InvalidRecord("outbox_payload must be bytes.")
+        return self._call(self._save_case, record, outbox_payload, actor)
+
+    def submit_save_case(
+        self, record: CaseRecord, *, outbox_payload: bytes | None = None, actor: str
+    ) -> Future[SavedCase]:
+        """:meth:`save_case` without waiting: the future resolves on the writer thread."""
+        check_actor(actor)
+        self._check_open()
+        return self._executor.submit(self._save_case, record, outbox_payload, actor)
+
+    def get_case(self, case_id: str) -> StoredCase:
+        """A case's metadata, case JSON (unless purged), evidence list and reviews.
+
+        Raises:
+            CaseNotFound: no such case (or it was purged entirely).
+        """
+        return self._call(self._get_case, case_id)
+
+    def list_cases(
+        self, *, limit: int = 100, offset: int = 0, decision: CaseDecision | None = None
+    ) -> tuple[CaseSummary, ...]:
+        """Cases, newest first (no personal data in the summaries)."""
+        return self._call(self._list_cases, limit, offset, decision)
+
+    def load_evidence(self, case_id: str) -> tuple[EvidenceItem, ...]:
+        """Decrypt a case's evidence in memory, in capture order.
+
+        Raises:
+            CaseNotFound: no such case. EvidencePurged: retention removed it.
+            EvidenceTampered: a blob file was modified (EvidenceMissing: removed).
+        """
+        return self._call(self._load_evidence, case_id, None)
+
+    def read_evidence(self, case_id: str, blob_id: str) -> EvidenceItem:
+        """Decrypt one evidence blob in memory (errors as :meth:`load_evidence`)."""
+        items = self._call(self._load_evidence, case_id, blob_id)
+        return items[0]
+
+    def set_review(
+        self, case_id: str, decision: CaseDecision, note: str, actor: str
+    ) -> ReviewRecord:
+        """Record a staff decision on a case; the note is mandatory.
+
+        The note is kept in the encrypted database, never in the audit log (it
+        may name the customer); the audit entry records who, when, and the decision.
+
+        Raises:
+            CaseNotFound: no such case. InvalidRecord: empty note, bad decision or actor.
+        """
+        check_actor(actor)
+        if not isinstance(decision, CaseDecision):
+            raise InvalidRecord("decision must be a CaseDecision.")
+        if not isinstance(note, str) or not note.strip():
+            raise InvalidRecord("A review needs a note saying why.")
+        if len(note) > MAX_NOTE_CHARS:
+            raise InvalidRecord(f"A review note is limited to {MAX_NOTE_CHARS} characters.")
+        return self._call(self._set_review, case_id, decision, note.strip(), actor)
+
+    # --- retention -------------------------------------------------------------------
+
+    def purge(
+        self, now: datetime | None = None, *, dry_run: bool = False, actor: str = "system"
+    ) -> PurgeReport:
+        """Apply the retention policy as of ``now`` (default: the store's clock).
+
+        Evidence past its period: the case's data key is destroyed (crypto-
+        shredding) and its blob files deleted. Case data past its period: the
+        case JSON and review notes are erased. Decisions past theirs: the case
+        row goes. Each step is audited; the WAL is checkpointed and truncated.
+
+        Args:
+            now: the reference time (aware).
+            dry_run: report what would go, change nothing.
+            actor: recorded in the audit entries.
+        """
+        check_actor(actor)
+        at = check_aware(now, "now") if now is not None else self._clock()
+        return self._call(self._purge, at, dry_run, actor)
+
+    # --- audit -----------------------------------------------------------------------
+
+    def verify_audit(self, *, anchor: ChainHead | None = None) -> AuditVerifyReport:
+        """Walk the whole audit chain; ``anchor`` (an exported head) must be part of it."""
+        return self._call(self._verify_audit, anchor)
+
+    def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> tuple[AuditEntry, ...]:
+        """Audit entries with ``seq > after_seq``, oldest first."""
+        return self._call(self._audit_entries, after_seq, limit)
+
+    def export_audit(self, path: Path, *, actor: str) -> AuditExport:
+        """Append an ``audit.exported`` entry, then write the whole chain as a signed bundle.
+
+        The file is written atomically; it holds no personal data.
+        """
+        check_actor(actor)
+        return self._call(self._export_audit, Path(path), actor)
+
+    # --- keys ------------------------------------------------------------------------
+
+    def rotate_master_key(self, *, actor: str, on_step: StepHook | None = None) -> KeyRotation:
+        """Replace the master key: re-wrap every key, re-encrypt the database, write the keyfile.
+
+        Crash-safe at every step (see :mod:`kiosk.store.keys`). Needs the store
+        to have been opened with the passphrase.
+
+        Args:
+            actor: recorded in the audit entry.
+            on_step: called with each name of ``ROTATION_STEPS`` once that step is durable
+                (diagnostics and crash tests).
+        """
+        check_actor(actor)
+        if self._kek is None:
+            raise StoreLocked(
+                "Rotating the master key needs the passphrase.",
+                hint="open the store with the passphrase, not the keyring",
+            )
+        return self._call(self._rotate, actor, on_step)
+
+    def change_passphrase(
+        self,
+        new_passphrase: str,
+        *,
+        actor: str,
+        kdf: KdfParams | None = None,
+        on_step: StepHook | None = None,
+    ) -> PassphraseChange:
+        """Re-wrap the master key under a new passphrase (new salt; optionally new
+        Argon2id parameters) in one atomic keyfile replacement. Data is untouched.
+
+        Args:
+            new_passphrase: at least 10 characters.
+            actor: recorded in the audit entry.
+            kdf: new Argon2id parameters (a fresh salt is always drawn).
+            on_step: called with ``"keyfile_written"`` once the new keyfile is durable,
+                before the audit entry (crash tests).
+
+        Raises:
+            StoreLocked: the store was not opened with the current passphrase.
+            InvalidRecord: the new passphrase is too short.
+        """
+        check_actor(actor)
+        check_new_passphrase(new_passphrase)
+        if self._kek is None:
+            raise StoreLocked(
+                "Changing the passphrase needs the current passphrase.",
+                hint="open the store with the passphrase, not the keyring",
+            )
+        params = (kdf or self._keyfile.kdf).fresh_salt()
+        new_kek = derive_kek(new_passphrase, params)
+        return self._call(self._change_passphrase, params, new_kek, actor, on_step)
+
+    def remember_in_keyring(self) -> None:
+        """Keep the master key in the OS keyring so the kiosk unlocks without a passphrase.
+
+        Raises:
+            KeyringUnavailable: no OS keyring backend.
+        """
+        from kiosk.store.unlock import remember_master_key
+
+        self._check_open()
+        assert self._master is not None
+        remember_master_key(self.install_id, self._master.key_id, self._master.raw)
+
+    def status(self) -> StoreStatus:
+        """Counts and key facts (no secrets, no personal data)."""
+        return self._call(self._status)
+
+    def integrity_check(self) -> str:
+        """SQLite's ``PRAGMA integrity_check`` on the decrypted database ("ok" when sound)."""
+        return self._call(self._integrity_check)
+
+    # --- worker-thread plumbing -----------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed()
+
+    def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        self._check_open()
+        if threading.get_ident() == self._writer_ident:
+            return fn(*args, **kwargs)
+        return self._executor.submit(fn, *args, **kwargs).result()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self._conn.execute("ROLLBACK")
+            raise
+
+    def _meta_get(self, key: str) -> bytes | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def _meta_set(self, key: str, value: bytes) -> None:
+        self._conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+            self._conn = None
+
+    def _open_connection(self, *candidates: MasterKey | None) -> MasterKey:
+        self._writer_ident = threading.get_ident()
+        for key in candidates:
+            if key is None:
+                continue
+            conn = _connect(self.paths.database, key)
+            if conn is not None:
+                self._conn = conn
+                self._db_key = key
+                with contextlib.suppress(OSError):
+                    self.paths.database.chmod(FILE_MODE)
+                return key
+        raise KeyMismatch(hint="the database was not written with this keyfile's key")
+
+    # --- worker-thread implementations ----------------------------------------------
+
+    def _initialize(
+        self, master: MasterKey, kek: bytes, device_raw: bytes, public: bytes, actor: str
+    ) -> None:
+        self._open_connection(master)
+        self._master = master
+        self._kek = kek
+        self._wrap_keys = {master.key_id: master.wrap_key}
+        migrate(self._conn)
+        self._audit_key = os.urandom(KEY_BYTES)
+        self._device_key = device_raw
+        kdf = self._keyfile.kdf
+        with self._transaction():
+            self._meta_set("install_id", self.install_id.encode())
+            self._meta_set("device_public_key", public)
+            self._meta_set("kek_generation", b"1")
+            for purpose, secret in ((_AUDIT_KEY, self._audit_key), (_DEVICE_KEY, device_raw)):
+                self._conn.execute(
+                    "INSERT INTO wrapped_keys (purpose, key_id, sealed) VALUES (?, ?, ?)",
+                    (purpose, master.key_id, self._seal_key(master, purpose, secret)),
+                )
+            self._append_audit(
+                AuditAction.STORE_INITIALIZED,
+                actor,
+                details=(
+                    ("install_id", self.install_id),
+                    ("master_key_id", master.key_id),
+                    ("device_key", audit_mod.key_fingerprint(public)),
+                    ("kdf", f"argon2id t={kdf.time_cost} m={kdf.memory_kib} p={kdf.parallelism}"),
+                    ("schema_version", LATEST_VERSION),
+                ),
+            )
+
+    def _start(self, master: MasterKey, pending: MasterKey | None) -> None:
+        self._open_connection(master, pending)
+        self._master = master
+        self._wrap_keys = {m.key_id: m.wrap_key for m in (master, pending) if m is not None}
+        migration = migrate(self._conn)
+        if self._meta_get("install_id") != self.install_id.encode():
+            raise KeyMismatch("The database belongs to another installation.")
+        self._audit_key = self._unwrap_stored_key(_AUDIT_KEY)
+        self._device_key = self._unwrap_stored_key(_DEVICE_KEY)
+        if pending is not None:
+            self._finish_rotation(master, pending, "system", None, resumed=True)
+        if migration.migrated:
+            with self._transaction():
+                self._append_audit(
+                    AuditAction.SCHEMA_MIGRATED,
+                    "system",
+                    details=(("from", migration.from_version), ("to", migration.to_version)),
+                )
+        self._catch_up_passphrase_audit()
+        orphans = self._blobs.collect_orphans(
+            row[0] for row in self._conn.execute("SELECT DISTINCT case_id FROM evidence")
+        )
+        stale = remove_stale_temporaries(self.paths.root)
+        if orphans or stale:
+            log.warning("removed %d orphaned evidence directories, %d temp files", orphans, stale)
+
+    def _seal_key(self, master: MasterKey, purpose: str, secret: bytes) -> bytes:
+        return seal(master.wrap_key, secret, aad("kiosk/wrapped/v1", purpose))
+
+    def _unwrap_stored_key(self, purpose: str) -> bytes:
+        row = self._conn.execute(
+            "SELECT key_id, sealed FROM wrapped_keys WHERE purpose = ?", (purpose,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"The store's {purpose} key is missing.")
+        wrap_key = self._wrap_keys.get(row[0])
+        secret = (
+            None
+            if wrap_key is None
+            else open_sealed(wrap_key, bytes(row[1]), aad("kiosk/wrapped/v1", purpose))
+        )
+        if secret is None:
+            raise KeyMismatch(f"The store's {purpose} key does not unwrap.")
+        return secret
+
+    def _case_dek(self, case_id: str) -> bytes:
+        row = self._conn.execute(
+            "SELECT key_id, sealed FROM case_keys WHERE case_id = ?", (case_id,)
+        ).fetchone()
+        if row is None:
+            raise EvidencePurged(
+                f"The evidence of case {case_id} was purged; its key is destroyed."
+            )
+        wrap_key = self._wrap_keys.get(row[0])
+        dek = (
+            None
+            if wrap_key is None
+            else open_sealed(wrap_key, bytes(row[1]), aad("kiosk/dek/v1", case_id))
+        )
+        if dek is None:
+            raise EvidenceTampered(f"The data key of case {case_id} failed its integrity check.")
+        return dek
+
+    def _append_audit(
+        self,
+        action: AuditAction,
+        actor: str,
+        *,
+        case_id: str | None = None,
+        decision: str | None = None,
+        policy_hash: str | None = None,
+        model_hashes: Sequence[tuple[str, str]] = (),
+        details: Sequence[tuple[str, str | int]] = (),
+    ) -> int:
+        """Append one chained, MACed entry and move the head; call inside a transaction."""
+        last = self._conn.execute(
+            "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+        seq, prev = (1, self._genesis) if last is None else (last[0] + 1, bytes(last[1]))
+        body = audit_mod.make_body(
+            seq=seq,
+            at=iso(self._clock()) or "",
+            actor=actor,
+            action=action,
+            case_id=case_id,
+            decision=decision,
+            policy_hash=policy_hash,
+            model_hashes=model_hashes,
+            details=details,
+        )
+        entry_hash = audit_mod.chain_hash(prev, body)
+        self._conn.execute(
+            "INSERT INTO audit_log (seq, body, entry_hash, mac) VALUES (?, ?, ?, ?)",
+            (seq, body, entry_hash, audit_mod.entry_mac(self._audit_key, entry_hash)),
+        )
+        head = ChainHead(seq, entry_hash.hex())
+        self._meta_set("audit_head", audit_mod.canonical_json([head.seq, head.entry_hash]))
+        self._meta_set("audit_head_mac", audit_mod.head_mac(self._audit_key, head))
+        return seq
+
+    def _save_case(self, record: CaseRecord, payload: bytes | None, actor: str) -> SavedCase:
+        assert self._master is not None
+        master = self._master
+        case_id = record.case_id
+        if self._conn.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone():
+            raise CaseExists(f"Case {case_id} is already stored.")
+        now = self._clock()
+        dek = os.urandom(KEY_BYTES)
+        blob_ids = tuple(new_blob_id() for _ in record.evidence)
+        files = [
+            (
+                blob_id,
+                encrypt_blob(
+                    dek,
+                    item.data,
+                    case_id=case_id,
+                    kind=item.kind.value,
+                    blob_id=blob_id,
+                    media_type=item.media_type,
+                ),
+            )
+            for blob_id, item in zip(blob_ids, record.evidence, strict=True)
+        ]
+        self._blobs.write_case(case_id, files)
+        try:
+            with self._transaction():
+                self._conn.execute(
+                    "INSERT INTO cases (case_id, created_at_us, saved_at_us, decision, "
+                    "final_decision, reasons, policy_hash, model_hashes, timings, case_json) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        case_id,
+                        to_us(record.created_at),
+                        to_us(now),
+                        record.decision.value,
+                        record.decision.value,
+                        json.dumps(list(record.reasons)),
+                        record.policy_hash,
+                        json.dumps([list(p) for p in record.model_hashes]),
+                        json.dumps([[name, ms] for name, ms in record.timings.stages]),
+                        record.case_json,
+                    ),
+                )
+                self._conn.execute(
+                    "INSERT INTO case_keys (case_id, key_id, sealed) VALUES (?, ?, ?)",
+                    (
+                        case_id,
+                        master.key_id,
+                        seal(master.wrap_key, dek, aad("kiosk/dek/v1", case_id)),
+                    ),
+                )
+                self._conn.executemany(
+                    "INSERT INTO evidence (blob_id, case_id, seq, kind, media_type, size) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (blob_id, case_id, seq, item.kind.value, item.media_type, len(item.data))
+                        for seq, (blob_id, item) in enumerate(
+                            zip(blob_ids, record.evidence, strict=True)
+                        )
+                    ],
+                )
+                outbox_id = None
+                if payload is not None:
+                    cursor = self._conn.execute(
+                        "INSERT INTO outbox (case_id, created_at_us, payload, next_attempt_at_us) "
+                        "VALUES (?, ?, ?, ?)",
+                        (case_id, to_us(now), payload, to_us(now)),
+                    )
+                    outbox_id = int(cursor.lastrowid)
+                audit_seq = self._append_audit(
+                    AuditAction.CASE_SAVED,
+                    actor,
+                    case_id=case_id,
+                    decision=record.decision.value,
+                    policy_hash=record.policy_hash,
+                    model_hashes=record.model_hashes,
+                    details=(("evidence", len(record.evidence)),),
+                )
+        except BaseException:
+            with contextlib.suppress(OSError):
+                self._blobs.delete_case(case_id)
+            raise
+        return SavedCase(
+            case_id, blob_ids, audit_seq, outbox_id, sum(len(i.data) for i in record.evidence)
+        )
+
+    def _get_case(self, case_id: str) -> StoredCase:
+        row = self._conn.execute(
+            "SELECT case_id, created_at_us, decision, final_decision, reasons, policy_hash, "
+            "model_hashes, timings, case_json, evidence_purged_at_us, case_data_purged_at_us "
+            "FROM cases WHERE case_id = ?",
+            (case_id,),
+        ).fetchone()
+        if row is None:
+            raise CaseNotFound(f"No case {case_id!r} in the store.")
+        evidence = tuple(
+            EvidenceRef(r[0], r[1], EvidenceKind(r[2]), r[3], r[4])
+            for r in self._conn.execute(
+                "SELECT blob_id, seq, kind, media_type, size FROM evidence "
+                "WHERE case_id = ? ORDER BY seq",
+                (case_id,),
+            )
+        )
+        reviews = tuple(
+            ReviewRecord(r[0], case_id, at_us(r[1]), r[2], CaseDecision(r[3]), r[4] or "", r[5])
+            for r in self._conn.execute(
+                "SELECT review_id, decided_at_us, actor, decision, note, audit_seq FROM reviews "
+                "WHERE case_id = ? ORDER BY review_id",
+                (case_id,),
+            )
+        )
+        return StoredCase(
+            case_id=row[0],
+            created_at=at_us(row[1]),
+            decision=CaseDecision(row[2]),
+            final_decision=CaseDecision(row[3]),
+            reasons=tuple(json.loads(row[4])),
+            policy_hash=row[5],
+            model_hashes=tuple((str(n), str(h)) for n, h in json.loads(row[6])),
+            timings=Timings(tuple((str(n), float(ms)) for n, ms in json.loads(row[7]))),
+            case_json=None if row[8] is None else bytes(row[8]),
+            evidence=evidence,
+            reviews=reviews,
+            evidence_purged_at=from_us(row[9]),
+            case_data_purged_at=from_us(row[10]),
+        )
+
+    def _list_cases(
+        self, limit: int, offset: int, decision: CaseDecision | None
+    ) -> tuple[CaseSummary, ...]:
+        where, params = (
+            ("", ()) if decision is None else ("WHERE c.final_decision = ?", (decision.value,))
+        )
+        rows = self._conn.execute(
+            "SELECT c.case_id, c.created_at_us, c.decision, c.final_decision, c.reasons, "
+            "(SELECT count(*) FROM evidence e WHERE e.case_id = c.case_id), "
+            "c.evidence_purged_at_us, c.case_data_purged_at_us "
+            f"FROM cases c {where} ORDER BY c.created_at_us DESC, c.case_id LIMIT ? OFFSET ?",
+            (*params, max(0, int(limit)), max(0, int(offset))),
+        ).fetchall()
+        return tuple(
+            CaseSummary(
+                case_id=r[0],
+                created_at=at_us(r[1]),
+                decision=CaseDecision(r[2]),
+                final_decision=CaseDecision(r[3]),
+                reasons=tuple(json.loads(r[4])),
+                evidence_count=r[5],
+                evidence_purged=r[6] is not None,
+                case_data_purged=r[7] is not None,
+            )
+            for r in rows
+        )
+
+    def _load_evidence(self, case_id: str, only_blob: str | None) -> tuple[EvidenceItem, ...]:
+        row = self._conn.execute(
+            "SELECT evidence_purged_at_us FROM cases WHERE case_id = ?", (case_id,)
+        ).fetchone()
+        if row is None:
+            raise CaseNotFound(f"No case {case_id!r} in the store.")
+        if row[0] is not None:
+            raise EvidencePurged(
+                f"The evidence of case {case_id} was purged; its key is destroyed."
+            )
+        refs = self._conn.execute(
+            "SELECT blob_id, kind, media_type, size FROM evidence WHERE case_id = ? ORDER BY seq",
+            (case_id,),
+        ).fetchall()
+        if only_blob is not None:
+            refs = [r for r in refs if r[0] == only_blob]
+            if not refs:
+                raise CaseNotFound(f"Case {case_id} has no evidence blob {only_blob!r}.")
+        if not refs:
+            return ()
+        dek = self._case_dek(case_id)
+        items = []
+        for blob_id, kind, media_type, size in refs:
+            plain = decrypt_blob(
+                dek,
+                self._blobs.read(case_id, blob_id),
+                case_id=case_id,
+                kind=kind,
+                blob_id=blob_id,
+                media_type=media_type,
+            )
+            if len(plain) != size:
+                raise EvidenceTampered(f"Evidence blob {blob_id} of case {case_id} changed size.")
+            items.append(EvidenceItem(EvidenceKind(kind), plain, media_type))
+        return tuple(items)
+
+    def _set_review(
+        self, case_id: str, decision: CaseDecision, note: str, actor: str
+    ) -> ReviewRecord:
+        now = self._clock()
+        with self._transaction():
+            row = self._conn.execute(
+                "SELECT final_decision FROM cases WHERE case_id = ?", (case_id,)
+            ).fetchone()
+            if row is None:
+                raise CaseNotFound(f"No case {case_id!r} in the store.")
+            audit_seq = self._append_audit(
+                AuditAction.CASE_REVIEWED,
+                actor,
+                case_id=case_id,
+                decision=decision.value,
+                details=(("previous_decision", row[0]),),
+            )
+            cursor = self._conn.execute(
+                "INSERT INTO reviews (case_id, decided_at_us, actor, decision, note, audit_seq) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (case_id, to_us(now), actor, decision.value, note, audit_seq),
+            )
+            self._conn.execute(
+                "UPDATE cases SET final_decision = ? WHERE case_id = ?", (decision.value, case_id)
+            )
+        return ReviewRecord(int(cursor.lastrowid), case_id, now, actor, decision, note, audit_seq)
+
+    def _purge(self, now: datetime, dry_run: bool, actor: str) -> PurgeReport:
+        started = time.perf_counter()
+        policy = self.retention
+        now_us = to_us(now)
+
+        def ids(sql: str, cutoff: datetime) -> tuple[str, ...]:
+            return tuple(r[0] for r in self._conn.execute(sql, (to_us(cutoff),)))
+
+        deleted = ids(
+            "SELECT case_id FROM cases WHERE created_at_us <= ? ORDER BY created_at_us",
+            now - policy.decision,
+        )
+        evidence = ids(
+            "SELECT case_id FROM cases WHERE created_at_us <= ? "
+            "AND evidence_purged_at_us IS NULL ORDER BY created_at_us",
+            now - policy.evidence,
+        )
+        data = ids(
+            "SELECT case_id FROM cases WHERE created_at_us <= ? "
+            "AND case_data_purged_at_us IS NULL ORDER BY created_at_us",
+            now - policy.case_data,
+        )
+        gone = set(deleted)
+        evidence_only = tuple(c for c in evidence if c not in gone)
+        data_only = tuple(c for c in data if c not in gone)
+        blob_files = blob_bytes = 0
+        for case_id in evidence:
+            count, size = self._conn.execute(
+                "SELECT count(*), coalesce(sum(size), 0) FROM evidence WHERE case_id = ?",
+                (case_id,),
+            ).fetchone()
+            blob_files += count
+            blob_bytes += size
+        outbox_cutoff = to_us(now - policy.delivered_outbox)
+        outbox_deleted = self._conn.execute(
+            "SELECT count(*) FROM outbox WHERE delivered_at_us IS NOT NULL "
+            "AND delivered_at_us <= ?",
+            (outbox_cutoff,),
+        ).fetchone()[0]
+        if not dry_run and (evidence or data or deleted or outbox_deleted):
+            with self._transaction():
+                for case_id in evidence_only:
+                    self._shred_evidence(case_id, now_us)
+                    self._append_audit(AuditAction.EVIDENCE_PURGED, actor, case_id=case_id)
+                for case_id in data_only:
+                    self._conn.execute(
+                        "UPDATE cases SET case_json = NULL, case_data_purged_at_us = ? "
+                        "WHERE case_id = ?",
+                        (now_us, case_id),
+                    )
+                    self._conn.execute(
+                        "UPDATE reviews SET note = NULL WHERE case_id = ?", (case_id,)
+                    )
+                    self._append_audit(AuditAction.CASE_DATA_PURGED, actor, case_id=case_id)
+                for case_id in deleted:
+                    decision = self._conn.execute(
+                        "SELECT final_decision FROM cases WHERE case_id = ?", (case_id,)
+                    ).fetchone()[0]
+                    self._shred_evidence(case_id, now_us)
+                    self._conn.execute("DELETE FROM cases WHERE case_id = ?", (case_id,))
+                    self._append_audit(
+                        AuditAction.CASE_PURGED, actor, case_id=case_id, decision=decision
+                    )
+                self._conn.execute(
+                    "DELETE FROM outbox WHERE delivered_at_us IS NOT NULL AND delivered_at_us <= ?",
+                    (outbox_cutoff,),
+                )
+            # Destroyed keys leave the WAL too, then the files go: a crash in between
+            # leaves orphan directories, which the next open removes.
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            for case_id in evidence:
+                self._blobs.delete_case(case_id)
+        report = PurgeReport(
+            now=now,
+            dry_run=dry_run,
+            evidence_purged=evidence,
+            case_data_purged=data,
+            cases_deleted=deleted,
+            blob_files=int(blob_files),
+            blob_bytes=int(blob_bytes),
+            outbox_deleted=int(outbox_deleted),
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+        if not dry_run:
+            log.info(
+                "retention purge: evidence of %d cases, data of %d, %d cases deleted, %d blobs",
+                len(evidence),
+                len(data),
+                len(deleted),
+                blob_files,
+            )
+        return report
+
+    def _shred_evidence(self, case_id: str, now_us: int) -> None:
+        self._conn.execute("DELETE FROM case_keys WHERE case_id = ?", (case_id,))
+        self._conn.execute("DELETE FROM evidence WHERE case_id = ?", (case_id,))
+        self._conn.execute(
+            "UPDATE cases SET evidence_purged_at_us = coalesce(evidence_purged_at_us, ?) "
+            "WHERE case_id = ?",
+            (now_us, case_id),
+        )
+
+    def _stored_rows(self) -> Iterator[StoredEntry]:
+        for seq, body, entry_hash, mac in self._conn.execute(
+            "SELECT seq, body, entry_hash, mac FROM audit_log ORDER BY seq"
+        ):
+            yield StoredEntry(seq, bytes(body), bytes(entry_hash), bytes(mac))
+
+    def _stored_head(self) -> tuple[ChainHead, bytes] | None:
+        head, mac = self._meta_get("audit_head"), self._meta_get("audit_head_mac")
+        if head is None or mac is None:
+            return None
+        try:
+            seq, entry_hash = json.loads(head.decode("ascii"))
+            return ChainHead(int(seq), str(entry_hash)), mac
+        except (ValueError, TypeError, UnicodeDecodeError):
+            return None
+
+    def _verify_audit(self, anchor: ChainHead | None) -> AuditVerifyReport:
+        return audit_mod.verify_chain(
+            self._stored_rows(),
+            genesis=self._genesis,
+            audit_key=self._audit_key,
+            stored_head=self._stored_head(),
+            anchor=anchor,
+        )
+
+    def _audit_entries(self, after_seq: int, limit: int) -> tuple[AuditEntry, ...]:
+        rows = self._conn.execute(
+            "SELECT body, entry_hash FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
+        return tuple(audit_mod.entry_from_body(bytes(b), bytes(h)) for b, h in rows)
+
+    def _export_audit(self, path: Path, actor: str) -> AuditExport:
+        with self._transaction():
+            self._append_audit(AuditAction.AUDIT_EXPORTED, actor)
+        rows = list(self._stored_rows())
+        head = ChainHead(rows[-1].seq, rows[-1].entry_hash.hex()) if rows else ChainHead(0, "")
+        bundle = audit_mod.build_bundle(
+            rows,
+            install_id=self.install_id,
+            exported_at=iso(self._clock()) or "",
+            head=head,
+            signing_key_raw=self._device_key,
+        )
+        atomic_write(path, bundle)
+        return AuditExport(path, len(rows), head, audit_mod.key_fingerprint(self.device_public_key))
+
+    def _rotate(self, actor: str, on_step: StepHook | None) -> KeyRotation:
+        assert self._master is not None and self._kek is not None
+        new = MasterKey.generate(self.install_id)
+        self._keyfile = replace(
+            self._keyfile,
+            pending=wrap_master(new, self._kek, self.install_id),
+            updated_at=iso(self._clock()) or "",
+        )
+        write_keyfile(self.paths.keyfile, self._keyfile)
+        if on_step is not None:
+            on_step("pending_written")
+        return self._finish_rotation(self._master, new, actor, on_step, resumed=False)
+
+    def _finish_rotation(
+        self,
+        old: MasterKey,
+        new: MasterKey,
+        actor: str,
+        on_step: StepHook | None,
+        *,
+        resumed: bool,
+    ) -> KeyRotation:
+        """Steps 2-5 of a rotation; each is idempotent, so a resumed run repeats safely."""
+        started = time.perf_counter()
+        assert self._kek is not None
+        self._wrap_keys = {old.key_id: old.wrap_key, new.key_id: new.wrap_key}
+
+        def step(name: str) -> None:
+            if on_step is not None:
+                on_step(name)
+
+        rewrapped = 0
+        with self._transaction():
+            for case_id, key_id, sealed in self._conn.execute(
+                "SELECT case_id, key_id, sealed FROM case_keys WHERE key_id != ?", (new.key_id,)
+            ).fetchall():
+                dek = self._open_with(key_id, bytes(sealed), aad("kiosk/dek/v1", case_id))
+                self._conn.execute(
+                    "UPDATE case_keys SET key_id = ?, sealed = ? WHERE case_id = ?",
+                    (new.key_id, seal(new.wrap_key, dek, aad("kiosk/dek/v1", case_id)), case_id),
+                )
+                rewrapped += 1
+            for purpose, key_id, sealed in self._conn.execute(
+                "SELECT purpose, key_id, sealed FROM wrapped_keys WHERE key_id != ?",
+                (new.key_id,),
+            ).fetchall():
+                secret = self._open_with(key_id, bytes(sealed), aad("kiosk/wrapped/v1", purpose))
+                self._conn.execute(
+                    "UPDATE wrapped_keys SET key_id = ?, sealed = ? WHERE purpose = ?",
+                    (new.key_id, self._seal_key(new, purpose, secret), purpose),
+                )
+                rewrapped += 1
+            if rewrapped:
+                self._append_audit(
+                    AuditAction.MASTER_KEY_ROTATED,
+                    actor,
+                    details=(
+                        ("old_key_id", old.key_id),
+                        ("new_key_id", new.key_id),
+                        ("rewrapped_keys", rewrapped),
+                    ),
+                )
+        step("keys_rewrapped")
+        assert self._db_key is not None
+        if self._db_key.key_id != new.key_id:
+            self._conn.execute(f"PRAGMA rekey = {new.sqlcipher_pragma_value()}")
+            self._db_key = new
+        step("db_rekeyed")
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        step("checkpointed")
+        self._keyfile = replace(
+            self._keyfile,
+            master=wrap_master(new, self._kek, self.install_id),
+            pending=None,
+            updated_at=iso(self._clock()) or "",
+        )
+        write_keyfile(self.paths.keyfile, self._keyfile)
+        step("keyfile_final")
+        self._master = new
+        self._wrap_keys = {new.key_id: new.wrap_key}
+        from kiosk.store.unlock import replace_remembered_key
+
+        keyring_updated = replace_remembered_key(self.install_id, old.key_id, new.key_id, new.raw)
+        log.info("master key rotated %s -> %s (resumed=%s)", old.key_id, new.key_id, resumed)
+        return KeyRotation(
+            old_key_id=old.key_id,
+            new_key_id=new.key_id,
+            wrapped_keys=rewrapped,
+            resumed=resumed,
+            keyring_updated=keyring_updated,
+            duration_ms=(time.perf_counter() - started) * 1000.0,
+        )
+
+    def _open_with(self, key_id: str, sealed: bytes, associated: bytes) -> bytes:
+        wrap_key = self._wrap_keys.get(key_id)
+        secret = None if wrap_key is None else open_sealed(wrap_key, sealed, associated)
+        if secret is None:
+            raise KeyMismatch("A wrapped key in the store does not unwrap with a known master key.")
+        return secret
+
+    def _change_passphrase(
+        self, params: KdfParams, new_kek: bytes, actor: str, on_step: StepHook | None
+    ) -> PassphraseChange:
+        assert self._master is not None
+        generation = self._keyfile.kek_generation + 1
+        self._keyfile = replace(
+            self._keyfile,
+            kdf=params,
+            kek_generation=generation,
+            master=wrap_master(self._master, new_kek, self.install_id),
+            pending=None,
+            updated_at=iso(self._clock()) or "",
+        )
+        write_keyfile(self.paths.keyfile, self._keyfile)
+        self._kek = new_kek
+        if on_step is not None:
+            on_step("keyfile_written")
+        self._catch_up_passphrase_audit(actor)
+        return PassphraseChange(generation, params.time_cost, params.memory_kib, params.parallelism)
+
+    def _catch_up_passphrase_audit(self, actor: str = "system") -> None:
+        """Audit a passphrase change the keyfile shows but the log lacks (crash in between)."""
+        recorded = int((self._meta_get("kek_generation") or b"1").decode())
+        generation = self._keyfile.kek_generation
+        if recorded >= generation:
+            return
+        kdf = self._keyfile.kdf
+        with self._transaction():
+            self._append_audit(
+                AuditAction.PASSPHRASE_CHANGED,
+                actor,
+                details=(
+                    ("kek_generation", generation),
+                    ("kdf", f"argon2id t={kdf.time_cost} m={kdf.memory_kib} p={kdf.parallelism}"),
+                ),
+            )
+            self._meta_set("kek_generation", str(generation).encode())
+
+    def _status(self) -> StoreStatus:
+        assert self._master is not None
+        count = self._conn.execute
+        kdf = self._keyfile.kdf
+        from kiosk.store.unlock import has_remembered_key
+
+        return StoreStatus(
+            store_dir=str(self.paths.root),
+            install_id=self.install_id,
+            schema_version=schema_version(self._conn),
+            master_key_id=self._master.key_id,
+            device_key_fingerprint=audit_mod.key_fingerprint(self.device_public_key),
+            kek_generation=self._keyfile.kek_generation,
+            kdf_time_cost=kdf.time_cost,
+            kdf_memory_kib=kdf.memory_kib,
+            kdf_parallelism=kdf.parallelism,
+            cases=count("SELECT count(*) FROM cases").fetchone()[0],
+            evidence_blobs=count("SELECT count(*) FROM evidence").fetchone()[0],
+            audit_entries=count("SELECT count(*) FROM audit_log").fetchone()[0],
+            outbox=self.outbox._stats(),
+            retention=self.retention,
+            keyring_remembered=has_remembered_key(self.install_id, self._master.key_id),
+        )
+
+    def _integrity_check(self) -> str:
+        return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _unlock(
+    paths: StorePaths,
+    keyfile: Keyfile,
+    credential: Credential,
+    backoff: BackoffPolicy | None,
+    wall: Callable[[], float],
+) -> tuple[MasterKey, MasterKey | None, bytes | None]:
+    """(master, pending master, KEK) from a credential, with back-off on wrong passphrases."""
+    install_id = keyfile.install_id
+    if isinstance(credential, RememberedKey):
+        if keyfile.pending is not None:
+            raise StoreLocked(
+                "An interrupted key rotation must be finished with the passphrase.",
+                hint="unlock with the passphrase once",
+            )
+        remembered = MasterKey(credential.raw, install_id)
+        if remembered.key_id != keyfile.master.key_id or credential.key_id != remembered.key_id:
+            raise StoreLocked(
+                "The key remembered in the OS keyring does not match this store.",
+                hint="unlock with the passphrase; 'kiosk store forget' clears the keyring entry",
+            )
+        return remembered, None, None
+    if not isinstance(credential, Passphrase):
+        raise InvalidRecord("Unlock needs a Passphrase or a RememberedKey.")
+    policy = backoff or BackoffPolicy()
+    state = read_unlock_state(paths.unlock_state)
+    now = wall()
+    wait = state.wait_s(now, policy)
+    if wait > 0:
+        raise UnlockThrottled(
+            f"Too many failed unlock attempts; try again in {math.ceil(wait)} s.",
+            retry_after_s=wait,
+        )
+    kek = derive_kek(credential.secret, keyfile.kdf)
+    master = unwrap_master(keyfile.master, kek, install_id)
+    if master is None:
+        failures = state.failures + 1
+        delay = policy.delay_after(failures)
+        write_unlock_state(paths.unlock_state, UnlockState(failures, now + delay))
+        log.warning("store unlock failed (%d consecutive failures)", failures)
+        hint = f"next attempt allowed in {math.ceil(delay)} s" if delay else "check the passphrase"
+        raise WrongPassphrase(hint=hint)
+    pending = None
+    if keyfile.pending is not None:
+        pending = unwrap_master(keyfile.pending, kek, install_id)
+        if pending is None:
+            raise KeyfileCorrupt("The keyfile's pending key does not unwrap.")
+    if state.failures or state.next_allowed_at:
+        write_unlock_state(paths.unlock_state, UnlockState())
+    return master, pending, kek
