@@ -40,12 +40,15 @@ class EngineConfig:
         inter_op_threads: threads across independent operators.
         graph_optimization: ONNX Runtime optimisation level.
         providers: execution providers in priority order; CPU only here.
+        allow_spinning: let idle intra-op threads busy-wait. Off by default: on two cores
+            shared with MediaPipe's and OpenCV's pools, spinning threads starve the others.
     """
 
     intra_op_threads: int = 1
     inter_op_threads: int = 1
     graph_optimization: GraphOptimization = GraphOptimization.ALL
     providers: tuple[str, ...] = ("CPUExecutionProvider",)
+    allow_spinning: bool = False
 
     def __post_init__(self) -> None:
         if self.intra_op_threads < 1 or self.inter_op_threads < 1:
@@ -101,6 +104,9 @@ class OnnxEngine:
             4  # fatal only: failures surface as EngineError, not stderr noise
         )
         options.enable_mem_pattern = True
+        spin = "1" if config.allow_spinning else "0"
+        options.add_session_config_entry("session.intra_op.allow_spinning", spin)
+        options.add_session_config_entry("session.inter_op.allow_spinning", spin)
         available = set(ort.get_available_providers())
         providers = [p for p in config.providers if p in available] or ["CPUExecutionProvider"]
         try:

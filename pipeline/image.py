@@ -128,6 +128,7 @@ def decode_image(data: bytes, *, max_side: int | None = None, name: str = "image
         )
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow's notes on odd tags are not the user's concern
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             width, height = image.size

@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "models_cmd",
     "doctor_cmd",
     "demo_cmd",
+    "face_cmd",
 )
 
 
