@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "doctor_cmd",
     "demo_cmd",
     "face_cmd",
+    "liveness_replay_cmd",
 )
 
 
