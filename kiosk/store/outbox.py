@@ -31,7 +31,7 @@ class Outbox:
         self._store = store
 
     def due(self, now: datetime | None = None, limit: int = 50) -> tuple[OutboxItem, ...]:
-        """Undelivered rows whose next attempt is at or before ``now``, oldest first."""
+        """Undelivered rows whose next attempt is at or before ``now``, in creation order."""
         at = check_aware(now, "now") if now is not None else self._store._clock()
         return self._store._call(self._due, at, limit)
 
@@ -61,7 +61,7 @@ class Outbox:
         rows = self._store._conn.execute(
             "SELECT outbox_id, case_id, created_at_us, payload, attempts, next_attempt_at_us, "
             "last_error FROM outbox WHERE delivered_at_us IS NULL AND next_attempt_at_us <= ? "
-            "ORDER BY next_attempt_at_us, outbox_id LIMIT ?",
+            "ORDER BY outbox_id LIMIT ?",
             (to_us(now), max(0, int(limit))),
         ).fetchall()
         return tuple(

@@ -84,7 +84,7 @@ from kiosk.store.keys import (
     write_unlock_state,
 )
 from kiosk.store.outbox import Outbox
-from kiosk.store.schema import LATEST_VERSION, migrate, schema_version
+from kiosk.store.schema import migrate, schema_version
 from kiosk.store.types import (
     MAX_NOTE_CHARS,
     CaseDecision,
@@ -289,6 +289,8 @@ class Store:
         check_new_passphrase(passphrase)
         check_actor(actor)
         paths = StorePaths.for_data_dir(data_dir)
+        if paths.keyfile.exists():
+            raise StoreExists(hint=f"the store in {paths.root} is already initialised")
         ensure_dir(paths.root)
         lock = ProcessLock(paths.lock)
         lock.acquire()
@@ -678,7 +680,7 @@ class Store:
         self._master = master
         self._kek = kek
         self._wrap_keys = {master.key_id: master.wrap_key}
-        migrate(self._conn)
+        schema = migrate(self._conn)
         self._audit_key = os.urandom(KEY_BYTES)
         self._device_key = device_raw
         kdf = self._keyfile.kdf
@@ -699,7 +701,7 @@ class Store:
                     ("master_key_id", master.key_id),
                     ("device_key", audit_mod.key_fingerprint(public)),
                     ("kdf", f"argon2id t={kdf.time_cost} m={kdf.memory_kib} p={kdf.parallelism}"),
-                    ("schema_version", LATEST_VERSION),
+                    ("schema_version", schema.to_version),
                 ),
             )
 
