@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "demo_cmd",
     "face_cmd",
     "liveness_replay_cmd",
+    "store_cmd",
 )
 
 
