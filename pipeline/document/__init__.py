@@ -6,6 +6,7 @@ their OCR engines are created once, on first use, and shared.
 
 from __future__ import annotations
 
+from pipeline.document.document import DocumentOptions, DocumentReader, read_document
 from pipeline.document.mrz import MrzOptions, MrzReader, read_mrz
 from pipeline.document.mrz_format import MrzFormat
 from pipeline.document.types import (
@@ -17,6 +18,8 @@ from pipeline.document.types import (
 )
 
 __all__ = [
+    "DocumentOptions",
+    "DocumentReader",
     "DocumentReading",
     "MrzField",
     "MrzFormat",
@@ -25,5 +28,6 @@ __all__ = [
     "MrzRecord",
     "MrzResult",
     "OcrEngineName",
+    "read_document",
     "read_mrz",
 ]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pipeline.document.codes import is_country_code
 from pipeline.document.mrz_format import (
@@ -218,14 +218,31 @@ def _build_grid(fmt: MrzFormat, cells: list[list[Cell]]) -> _Grid:
     return _Grid(fmt, chars, scores, cands)
 
 
-def _resolve_check(grid: _Grid, spec: CheckSpec, locked: set[tuple[int, int]]) -> str:
+def _resolve_check(
+    grid: _Grid,
+    spec: CheckSpec,
+    locked: set[tuple[int, int]],
+    *,
+    relaxed: bool = False,
+    confirm: CheckSpec | None = None,
+) -> str:
     """Choose ambiguous characters under ``spec`` so that the check passes.
+
+    Args:
+        grid: the working characters and candidates (changed in place when resolved).
+        spec: the check digit.
+        locked: positions already settled by another check.
+        relaxed: treat every position with any rival reading as ambiguous (a
+            second pass for a failed check, to be confirmed by ``confirm``).
+        confirm: a second check every accepted choice must also pass.
 
     Returns:
         "resolved" (exactly one choice passes), "unambiguous" (nothing to
         choose and it passes), "ambiguous" (several pass) or "failed" (none does).
     """
     positions = [p for p in spec.positions() if p not in locked]
+    if relaxed:
+        return _resolve_single_swap(grid, spec, positions, confirm)
     ambiguous = [p for p in positions if _is_ambiguous(grid.cands[p[0]][p[1]])]
     options = {p: [c for c, _ in grid.cands[p[0]][p[1]][:3]] for p in ambiguous}
     # keep the enumeration bounded: the least confident positions first
@@ -240,7 +257,8 @@ def _resolve_check(grid: _Grid, spec: CheckSpec, locked: set[tuple[int, int]]) -
     for choice in itertools.product(*(options[p] for p in ambiguous)):
         for p, char in zip(ambiguous, choice, strict=True):
             grid.chars[p[0]][p[1]] = char
-        if check_passes(spec, grid.lines()):
+        lines = grid.lines()
+        if check_passes(spec, lines) and (confirm is None or check_passes(confirm, lines)):
             score = sum(
                 dict(grid.cands[p[0]][p[1]]).get(char, 0.0)
                 for p, char in zip(ambiguous, choice, strict=True)
@@ -254,6 +272,41 @@ def _resolve_check(grid: _Grid, spec: CheckSpec, locked: set[tuple[int, int]]) -
     for p, char in original.items():
         grid.chars[p[0]][p[1]] = char
     return "failed" if not passing else "ambiguous"
+
+
+def _resolve_single_swap(
+    grid: _Grid,
+    spec: CheckSpec,
+    positions: list[tuple[int, int]],
+    confirm: CheckSpec | None,
+) -> str:
+    """Try every single look-alike substitution (O/0, I/1, S/5, B/8, Z/2, G/6...);
+    resolved only when exactly one passes ``spec`` and ``confirm``.
+
+    Kept to one substitution among known look-alikes so that a chance pass of
+    both digits (1 in 100 per try) stays rare.
+    """
+    lines = grid.lines()
+    found: list[tuple[tuple[int, int], str]] = []
+    for p in positions:
+        current = grid.chars[p[0]][p[1]]
+        rivals = set(ALNUM_CONFUSIONS.get(current, "")) | {
+            v for k, v in TO_DIGIT.items() if k == current
+        }
+        for alt, _ in grid.cands[p[0]][p[1]][1:]:
+            if alt not in rivals:
+                continue
+            trial = list(lines)
+            row = trial[p[0]]
+            trial[p[0]] = row[: p[1]] + alt + row[p[1] + 1 :]
+            if check_passes(spec, trial) and (confirm is None or check_passes(confirm, trial)):
+                found.append((p, alt))
+    if len(found) != 1:
+        return "failed" if not found else "ambiguous"
+    (line, col), alt = found[0]
+    grid.chars[line][col] = alt
+    grid.scores[line][col] = dict(grid.cands[line][col]).get(alt, 0.0)
+    return "resolved"
 
 
 def _combos(options: dict[tuple[int, int], list[str]], keys: list[tuple[int, int]]) -> int:
@@ -337,9 +390,18 @@ def correct(fmt: MrzFormat, reads: Sequence[EngineRead]) -> Correction:
         number = next(s for s in specs if s.name == "document_number")
         states["document_number"] = _resolve_check(grid, number, locked - set(number.positions()))
         locked.update(number.positions())
-    for spec in specs:
-        if spec.name == "composite":
-            states["composite"] = _resolve_check(grid, spec, locked)
+    # A check that failed with nothing ambiguous (an O read as 0 with confidence)
+    # gets a second, wider pass; a choice made that way stands only if the
+    # composite digit, which covers the same characters, then passes too.
+    composite = next((s for s in specs if s.name == "composite"), None)
+    if composite is not None:
+        for spec in specs:
+            if spec.name != "composite" and states[spec.name] in ("failed", "ambiguous"):
+                state = _resolve_check(grid, spec, locked, relaxed=True, confirm=composite)
+                if state == "resolved":
+                    states[spec.name] = state
+                    locked.update(spec.positions())
+        states["composite"] = _resolve_check(grid, composite, locked)
     for f in LAYOUTS[fmt]:
         if f.name in ("issuing_state", "nationality"):
             s = f.span
@@ -480,3 +542,45 @@ def build_record(
         engines=engines,
         flags=tuple(flags),
     )
+
+
+def apply_visual_zone(
+    record: MrzRecord, agree: frozenset[str], disagree: frozenset[str]
+) -> MrzRecord:
+    """Re-decide trust after comparing with the visual zone.
+
+    Fields without a check digit (names, nationality) become trusted when the
+    visual zone prints the same value, and untrusted when it prints another.
+    Validity is recomputed the same way as in :func:`build_record`.
+
+    Args:
+        record: the MRZ record.
+        agree: field names the visual zone agrees with.
+        disagree: field names it contradicts.
+    """
+    unchecked = {"surname", "given_names", "nationality"}
+    fields = []
+    flags = [f for f in record.flags if f != "names_untrusted" and not f.startswith("viz_")]
+    for f in record.fields:
+        trusted = f.trusted
+        if f.name in unchecked and f.name in disagree:
+            trusted = False
+            flags.append(f"viz_mismatch:{f.name}")
+        elif f.name in unchecked and f.name in agree:
+            trusted = True
+        fields.append(replace(f, trusted=trusted))
+    names_ok = all(f.trusted for f in fields if f.name in ("surname", "given_names"))
+    if not names_ok:
+        flags.append("names_untrusted")
+    flags = [
+        f for f in flags if not (f == "untrusted:nationality" and "nationality" in agree)
+    ]
+    checks = tuple(
+        MrzCheck(c.name, names_ok) if c.name == "names_trusted" else c for c in record.checks
+    )
+    valid = (
+        all(c.passed for c in checks if c.name != "not_expired")
+        and all(f.trusted for f in fields)
+        and not any(f.startswith("ambiguous:") for f in flags)
+    )
+    return replace(record, fields=tuple(fields), checks=checks, valid=valid, flags=tuple(flags))

@@ -300,7 +300,7 @@ def extract_lines(
     import cv2
 
     out: list[np.ndarray[Any, Any]] = []
-    for line in cand.lines:
+    for line in _common_extent(cand.lines):
         scale = target_height / max(line.height, 1.0)
         margin_x = 0.6 * line.height
         margin_y = 0.45 * line.height
@@ -319,6 +319,33 @@ def extract_lines(
             borderMode=cv2.BORDER_REPLICATE,
         )
         out.append(crop)
+    return out
+
+
+def _common_extent(lines: Sequence[LineGeometry]) -> list[LineGeometry]:
+    """Give every line the zone's common left and right ends: MRZ lines are equally
+    long and left-aligned, and a line whose blob lost a faint first or last
+    character would otherwise be cut short."""
+    if len(lines) < 2:
+        return list(lines)
+    rad = np.deg2rad(float(np.median([ln.angle_deg for ln in lines])))
+    ux, uy = np.cos(rad), -np.sin(rad)
+    along = [ln.center[0] * ux + ln.center[1] * uy for ln in lines]
+    lefts = [t - ln.length / 2 for t, ln in zip(along, lines, strict=True)]
+    rights = [t + ln.length / 2 for t, ln in zip(along, lines, strict=True)]
+    length = float(np.median([ln.length for ln in lines]))
+    left = min(lefts) if min(lefts) > float(np.median(lefts)) - 0.08 * length else float(
+        np.median(lefts)
+    )
+    right = max(rights) if max(rights) < float(np.median(rights)) + 0.08 * length else float(
+        np.median(rights)
+    )
+    out: list[LineGeometry] = []
+    for ln in lines:
+        n = -ln.center[0] * uy + ln.center[1] * ux
+        t = (left + right) / 2
+        center = (float(t * ux - n * uy), float(t * uy + n * ux))
+        out.append(LineGeometry(center, float(right - left), ln.height, ln.angle_deg))
     return out
 
 

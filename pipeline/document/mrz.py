@@ -181,6 +181,10 @@ class MrzReader:
         """A reader with validated ``options``."""
         return cls(options, registry)
 
+    def rapid_ocr(self) -> Any:
+        """The reader's shared :class:`~pipeline.document.ocr_rapid.RapidOcr`."""
+        return self._engines.rapid()
+
     def warm_up(self) -> None:
         """Create the first engine now (the others stay lazy)."""
         first = self.options.engines[0]

@@ -255,6 +255,7 @@ class Agreement(enum.Enum):
 
     AGREE = "agree"
     DISAGREE = "disagree"
+    UNCERTAIN = "uncertain"  # one character apart: OCR noise as likely as a difference
     MISSING = "missing"  # one side has no value to compare
 
 
