@@ -167,6 +167,13 @@ def head_mac(audit_key: bytes, head: ChainHead) -> bytes:
     return hmac.new(audit_key, message, hashlib.sha256).digest()
 
 
+def public_key_of(signing_key_raw: bytes) -> bytes:
+    """The raw Ed25519 public key of a raw private key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    return Ed25519PrivateKey.from_private_bytes(signing_key_raw).public_key().public_bytes_raw()
+
+
 def key_fingerprint(public_key: bytes) -> str:
     return hashlib.sha256(public_key).digest()[:16].hex()
 

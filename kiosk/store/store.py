@@ -440,18 +440,14 @@ class Store:
         Raises:
             CaseExists: the id is taken. InvalidRecord: a bad argument.
         """
-        check_actor(actor)
-        if not isinstance(record, CaseRecord):
-            raise InvalidRecord("save_case expects a CaseRecord.")
-        if outbox_payload is not None and not isinstance(outbox_payload, bytes):
-            raise InvalidRecord("outbox_payload must be bytes.")
+        _check_save(record, outbox_payload, actor)
         return self._call(self._save_case, record, outbox_payload, actor)
 
     def submit_save_case(
         self, record: CaseRecord, *, outbox_payload: bytes | None = None, actor: str
     ) -> Future[SavedCase]:
         """:meth:`save_case` without waiting: the future resolves on the writer thread."""
-        check_actor(actor)
+        _check_save(record, outbox_payload, actor)
         self._check_open()
         return self._executor.submit(self._save_case, record, outbox_payload, actor)
 
@@ -714,6 +710,8 @@ class Store:
             raise KeyMismatch("The database belongs to another installation.")
         self._audit_key = self._unwrap_stored_key(_AUDIT_KEY)
         self._device_key = self._unwrap_stored_key(_DEVICE_KEY)
+        if audit_mod.public_key_of(self._device_key) != self.device_public_key:
+            raise KeyMismatch("The device key in the database does not match the keyfile.")
         if pending is not None:
             self._finish_rotation(master, pending, "system", None, resumed=True)
         if migration.migrated:
@@ -1335,6 +1333,14 @@ class Store:
 
     def _integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _check_save(record: CaseRecord, outbox_payload: bytes | None, actor: str) -> None:
+    check_actor(actor)
+    if not isinstance(record, CaseRecord):
+        raise InvalidRecord("save_case expects a CaseRecord.")
+    if outbox_payload is not None and not isinstance(outbox_payload, bytes):
+        raise InvalidRecord("outbox_payload must be bytes.")
 
 
 def _unlock(

@@ -259,3 +259,28 @@ def test_status_counts(store: Store, rng: random.Random) -> None:
     assert status.outbox.pending == 1
     assert not status.keyring_remembered
     assert json.loads(json.dumps(status.retention.to_json()))["evidence"] == 30.0
+
+
+def test_a_damaged_or_foreign_keyfile_is_a_typed_error(data_dir: Path, store: Store) -> None:
+    import base64
+    import json as jsonlib
+
+    from kiosk.store.errors import KeyfileCorrupt, KeyMismatch
+
+    store.close()
+    keyfile = data_dir / "store" / "keyfile.json"
+    original = keyfile.read_bytes()
+    body = jsonlib.loads(original)
+    body["device_public_key"] = base64.b64encode(b"\x02" * 32).decode()
+    keyfile.write_text(jsonlib.dumps(body))
+    with pytest.raises(KeyMismatch):
+        Store.open(data_dir, Passphrase(PASSPHRASE))
+    keyfile.write_bytes(b"{not json")
+    with pytest.raises(KeyfileCorrupt):
+        Store.open(data_dir, Passphrase(PASSPHRASE))
+    body["version"] = 9
+    keyfile.write_text(jsonlib.dumps(body))
+    with pytest.raises(KeyfileCorrupt):
+        Store.open(data_dir, Passphrase(PASSPHRASE))
+    keyfile.write_bytes(original)
+    Store.open(data_dir, Passphrase(PASSPHRASE)).close()
