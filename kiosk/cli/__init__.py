@@ -24,8 +24,10 @@ COMMAND_MODULES = (
     "models_cmd",
     "doctor_cmd",
     "demo_cmd",
+    "document_cmd",
     "face_cmd",
     "liveness_replay_cmd",
+    "verify_cmd",
     "store_cmd",
 )
 

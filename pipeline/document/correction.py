@@ -50,10 +50,12 @@ ALNUM_CONFUSIONS = {"O": "0D", "0": "OD", "D": "0O", "I": "1", "1": "I", "S": "5
                     "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z", "G": "6", "6": "G",
                     "Q": "0O"}  # fmt: skip
 
+_CLASS_ORDER = "<0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _MAPPED_PENALTY = 0.9  # a look-alike mapped into the class is a little less certain
 _AMBIGUOUS_RATIO = 0.8  # a rival within this share of the best score makes a cell ambiguous
 _LOW_CONFIDENCE = 0.55  # below this the best reading alone is doubtful
-_MAX_COMBINATIONS = 4096
+_MAX_COMBINATIONS = 512
+_EVIDENCE_SHARE = 0.35  # a rival below this share of the best reading is the table's guess
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +210,9 @@ def _build_grid(fmt: MrzFormat, cells: list[list[Cell]]) -> _Grid:
         for cell, cls in zip(row_cells, row_classes, strict=True):
             options = class_candidates(cell, cls)
             if not options:
-                options = [(FILLER if cls.admits(FILLER) else "0", 0.0)]
+                # nothing legible: every legal character is a candidate (an erasure a
+                # check digit may still recover, since exactly one choice must pass)
+                options = [(c, 0.0) for c in _CLASS_ORDER if cls.admits(c)]
             row_c.append(options[0][0])
             row_s.append(options[0][1])
             row_k.append(options)
@@ -293,8 +297,12 @@ def _resolve_single_swap(
         rivals = set(ALNUM_CONFUSIONS.get(current, "")) | {
             v for k, v in TO_DIGIT.items() if k == current
         }
-        for alt, _ in grid.cands[p[0]][p[1]][1:]:
-            if alt not in rivals:
+        cands = grid.cands[p[0]][p[1]]
+        top = cands[0][1] if cands else 0.0
+        for alt, score in cands[1:]:
+            # only a rival an engine actually proposed: the look-alike table alone
+            # could pick a character whose check value equals the truth's (D for N)
+            if alt not in rivals or score < _EVIDENCE_SHARE * top:
                 continue
             trial = list(lines)
             row = trial[p[0]]
@@ -419,14 +427,13 @@ def correct(fmt: MrzFormat, reads: Sequence[EngineRead]) -> Correction:
     return Correction(lines, states, conf)
 
 
-def _field_reads(fmt: MrzFormat, reads: Sequence[EngineRead], name: str) -> list[str]:
-    """Each engine's own reading of field ``name`` (class-mapped, cell-aligned)."""
-    out: list[str] = []
+def _engine_lines(fmt: MrzFormat, reads: Sequence[EngineRead]) -> list[list[str]]:
+    """Each engine's own lines (class-mapped, cell-aligned), for agreement between engines."""
     n_lines, length = fmt.shape
+    out: list[list[str]] = []
     for read in reads:
         cells = [align_line(read.lines[i], length) for i in range(n_lines)]
-        grid = _build_grid(fmt, cells)
-        out.append(field_text(fmt, grid.lines(), name))
+        out.append(_build_grid(fmt, cells).lines())
     return out
 
 
@@ -460,9 +467,12 @@ def build_record(
     def passed(name: str) -> bool:
         return states.get(name) in ("resolved", "unambiguous")
 
+    engine_lines = _engine_lines(fmt, reads)
+
     def agreed(name: str) -> bool:
         value = field_text(fmt, lines, name)
-        return sum(1 for r in _field_reads(fmt, reads, name) if r == value) >= policy.agreement
+        own = [field_text(fmt, e_lines, name) for e_lines in engine_lines]
+        return sum(1 for r in own if r == value) >= policy.agreement
 
     def confident(name: str) -> bool:
         # the field's cells were read with at least the policy's confidence; when
@@ -572,9 +582,7 @@ def apply_visual_zone(
     names_ok = all(f.trusted for f in fields if f.name in ("surname", "given_names"))
     if not names_ok:
         flags.append("names_untrusted")
-    flags = [
-        f for f in flags if not (f == "untrusted:nationality" and "nationality" in agree)
-    ]
+    flags = [f for f in flags if not (f == "untrusted:nationality" and "nationality" in agree)]
     checks = tuple(
         MrzCheck(c.name, names_ok) if c.name == "names_trusted" else c for c in record.checks
     )

@@ -121,9 +121,11 @@ class DocumentReader:
         if portrait.available and portrait.box is None:
             flags.append("no_portrait")
         flags.extend(f"quality:{issue}" for issue in quality.issues)
-        timings = Timings(watch.timings().stages[:1]) + Timings(
-            tuple((f"mrz_{k}", v) for k, v in mrz.timings.stages)
-        ) + Timings(watch.timings().stages[1:])
+        timings = (
+            Timings(watch.timings().stages[:1])
+            + Timings(tuple((f"mrz_{k}", v) for k, v in mrz.timings.stages))
+            + Timings(watch.timings().stages[1:])
+        )
         return DocumentReading(
             mrz=mrz,
             viz=viz,

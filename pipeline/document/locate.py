@@ -334,11 +334,15 @@ def _common_extent(lines: Sequence[LineGeometry]) -> list[LineGeometry]:
     lefts = [t - ln.length / 2 for t, ln in zip(along, lines, strict=True)]
     rights = [t + ln.length / 2 for t, ln in zip(along, lines, strict=True)]
     length = float(np.median([ln.length for ln in lines]))
-    left = min(lefts) if min(lefts) > float(np.median(lefts)) - 0.08 * length else float(
-        np.median(lefts)
+    left = (
+        min(lefts)
+        if min(lefts) > float(np.median(lefts)) - 0.08 * length
+        else float(np.median(lefts))
     )
-    right = max(rights) if max(rights) < float(np.median(rights)) + 0.08 * length else float(
-        np.median(rights)
+    right = (
+        max(rights)
+        if max(rights) < float(np.median(rights)) + 0.08 * length
+        else float(np.median(rights))
     )
     out: list[LineGeometry] = []
     for ln in lines:

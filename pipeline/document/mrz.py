@@ -185,13 +185,19 @@ class MrzReader:
         """The reader's shared :class:`~pipeline.document.ocr_rapid.RapidOcr`."""
         return self._engines.rapid()
 
-    def warm_up(self) -> None:
-        """Create the first engine now (the others stay lazy)."""
-        first = self.options.engines[0]
-        if first is OcrEngineName.RAPIDOCR:
-            self._engines.rapid().warm_up()
-        else:
-            self._engines.tesseract(first)
+    def warm_up(self, *, all_tesseract: bool = False) -> None:
+        """Create the first engine now (the others stay lazy).
+
+        Args:
+            all_tesseract: also create every other Tesseract engine in the list
+                (cheap to hold, and the second one is nearly always needed).
+        """
+        for i, name in enumerate(self.options.engines):
+            if name is OcrEngineName.RAPIDOCR:
+                if i == 0:
+                    self._engines.rapid().warm_up()
+            elif i == 0 or all_tesseract:
+                self._engines.tesseract(name)
 
     def read(
         self,

@@ -145,7 +145,7 @@ _TD1_FIELDS = (
     _f("names", 2, 0, 30, A),
 )
 _MRVA_FIELDS = (*_TD3_FIELDS[:8], _f("optional_data", 1, 28, 44, N))
-_MRVB_FIELDS = (*_TD3_FIELDS[:8], _f("optional_data", 1, 28, 36, N))
+_MRVB_FIELDS = (*_TD2_FIELDS[:8], _f("optional_data", 1, 28, 36, N))
 
 LAYOUTS: dict[MrzFormat, tuple[FieldSpec, ...]] = {
     MrzFormat.TD1: _TD1_FIELDS,

@@ -169,7 +169,7 @@ class RapidOcr:
         out: list[np.ndarray[Any, Any]] = []
         for crop in crops:
             ratio = crop.shape[1] / max(crop.shape[0], 1)
-            width = max(int(math.ceil(_REC_HEIGHT * ratio)), _MIN_REC_WIDTH)
+            width = max(math.ceil(_REC_HEIGHT * ratio), _MIN_REC_WIDTH)
             tensor = rec_input(crop, width)[None]
             (probs,) = engine.run({engine.inputs[0].name: tensor})
             out.append(probs[0])

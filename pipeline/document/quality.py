@@ -110,8 +110,8 @@ def assess_document_quality(
         paper = float(np.percentile(doc, 60))
         if paper < 247:
             saturated = (doc >= 250).astype(np.uint8)
-            saturated = cv2.morphologyEx(saturated, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
-            glare = float(saturated.mean())
+            opened = cv2.morphologyEx(saturated, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+            glare = float(np.mean(opened))
 
     cut: list[str] = []
     if box is not None:

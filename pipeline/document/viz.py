@@ -76,7 +76,9 @@ def _year(value: int, *, kind: str, today: dt.date) -> int:
     return 2000 + value if 2000 + value <= today.year + 50 else 1900 + value
 
 
-def parse_viz_date(text: str, *, kind: str = "birth", today: dt.date | None = None) -> dt.date | None:
+def parse_viz_date(
+    text: str, *, kind: str = "birth", today: dt.date | None = None
+) -> dt.date | None:
     """The first date in ``text``: 14.03.1985, 14 MAR 1985, 1985-03-14, 14/03/85,
     12 AUG/AOUT 74 (day first; two-digit years by ``kind``: birth dates in the past).
 
@@ -343,7 +345,9 @@ def read_viz(
         if crop.shape[1] > short[i].shape[1] and _label_of(text.text) is None
     ]
     if again:
-        full = ocr.recognise([kept[i][1][:, : int(kept[i][1].shape[0] * max_aspect)] for i in again])
+        full = ocr.recognise(
+            [kept[i][1][:, : int(kept[i][1].shape[0] * max_aspect)] for i in again]
+        )
         for i, text in zip(again, full, strict=True):
             texts[i] = text
     lines = tuple(
