@@ -45,7 +45,14 @@ LABELS: dict[str, tuple[str, ...]] = {
     "given_names": ("GIVEN NAME", "PRENOM", "FORENAME", "VORNAME", "NOMBRES", "SECONDARY IDENT"),
     "date_of_birth": ("DATE OF BIRTH", "BIRTH", "NAISSANCE", "GEBURTSDATUM", "NACIMIENTO"),
     "expiry_date": ("EXPIRY", "EXPIRATION", "VALID UNTIL", "DATE OF EXP", "GULTIG BIS"),
-    "document_number": ("DOCUMENT NO", "PASSPORT NO", "DOCUMENT NUMBER", "CARD NO", "NUMERO"),
+    "document_number": (
+        "DOCUMENT NO",
+        "PASSPORT NO",
+        "DOCUMENT NUMBER",
+        "PASSPORT NUMBER",
+        "CARD NO",
+        "NUMERO",
+    ),
     "sex": ("SEX", "SEXE", "GESCHLECHT", "SEXO"),
     "nationality": ("NATIONALITY", "NATIONALITE", "STAATSANGEHORIGKEIT", "NACIONALIDAD"),
 }
@@ -141,8 +148,9 @@ def _value_below(lines: Sequence[TextLine], index: int) -> TextLine | None:
         if other is lines[index]:
             continue
         box = other.box
-        dy = box.y - (label.y + label.h)
-        if dy < -0.3 * label.h or dy > 2.2 * max(label.h, box.h):
+        # centre to centre: detector boxes are grown and may overlap on tight layouts
+        dy = (box.y + box.h / 2) - (label.y + label.h / 2)
+        if dy < 0.5 * label.h or dy > 3.0 * max(label.h, box.h):
             continue
         if abs(box.x - label.x) > max(2.5 * label.h, 0.25 * label.w):
             continue
