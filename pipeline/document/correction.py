@@ -175,7 +175,7 @@ def class_candidates(cell: Cell, cls: CharClass) -> list[tuple[str, float]]:
             add(FILLER if char == "0" else "0", score * 0.3)
         if cls is CharClass.SEX and char in ("H", "N", "W"):
             add("M", score * 0.5)
-        if cls is CharClass.SEX and char in ("E", "P", "T"):
+        if cls is CharClass.SEX and char in ("E", "P", "T", "R", "K"):
             add("F", score * 0.5)
     return sorted(scores.items(), key=lambda kv: -kv[1])
 
