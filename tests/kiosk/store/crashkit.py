@@ -8,12 +8,14 @@ The pytest suite runs a short campaign (tests/kiosk/store/test_crash.py); the fu
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -137,10 +139,17 @@ class CrashCheckFailed(AssertionError):
     """An invariant broke after a restart."""
 
 
-def _read_lines(proc: subprocess.Popen[str], sink: list[str]) -> None:
+def _read_lines(proc: subprocess.Popen[str], sink: list[tuple[float, str]]) -> None:
     assert proc.stdout is not None
     for line in proc.stdout:
-        sink.append(line.strip())
+        sink.append((time.monotonic(), line.strip()))
+
+
+def _write_seconds(lines: list[tuple[float, str]]) -> float:
+    """The median time between acknowledgements in this round (a default before two)."""
+    stamps = [t for t, line in lines if line.startswith("C ")]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    return statistics.median(gaps) if gaps else 0.03
 
 
 def run_write_campaign(
@@ -149,11 +158,18 @@ def run_write_campaign(
     writes: int,
     seed: int,
     evidence_sizes: tuple[int, ...],
-    max_delay_s: float,
+    mean_batch: int,
     early_kill_share: float = 0.2,
     progress: bool = False,
 ) -> CampaignReport:
     """Write ``writes`` cases through children killed with SIGKILL at random moments.
+
+    A share ``early_kill_share`` of the kills fall 0-0.6 s after the child
+    starts (start-up, unlock, open, orphan collection, first writes); the others
+    come after a uniform random number (0..2*``mean_batch``) of acknowledged
+    writes plus a uniform random fraction (0-120%) of one write's duration, so
+    they land anywhere inside a write (encryption, blob files, fsyncs, commit)
+    however fast the machine is.
 
     After every kill the store is reopened in this process and checked: every
     acknowledged case is there, complete and byte-identical; nothing else is
@@ -169,33 +185,38 @@ def run_write_campaign(
     stored: set[int] = set()
     verified: set[int] = set()
     while len(stored) < writes:
-        lines: list[str] = []
-        proc = subprocess.Popen(
-            child_command(
-                "writer", str(data_dir), str(next_index), str(seed), _sizes(evidence_sizes)
-            ),
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
-        )
-        reader = threading.Thread(target=_read_lines, args=(proc, lines), daemon=True)
-        reader.start()
-        if rng.random() < early_kill_share:
-            time.sleep(rng.uniform(0.0, 0.6))  # anywhere in start-up, unlock, open, writes
-        else:
-            deadline = time.monotonic() + 30
-            while "READY" not in lines and proc.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.002)
-            time.sleep(rng.uniform(0.0, max_delay_s))
-        if proc.poll() is not None:
-            raise CrashCheckFailed(
-                f"writer exited by itself: {proc.stderr.read() if proc.stderr else ''}"
+        timed_lines: list[tuple[float, str]] = []
+        with tempfile.TemporaryFile(mode="w+") as errors:
+            proc = subprocess.Popen(
+                child_command(
+                    "writer", str(data_dir), str(next_index), str(seed), _sizes(evidence_sizes)
+                ),
+                cwd=PROJECT_ROOT,
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
             )
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        reader.join(timeout=10)
+            reader = threading.Thread(target=_read_lines, args=(proc, timed_lines), daemon=True)
+            reader.start()
+            if rng.random() < early_kill_share:
+                time.sleep(rng.uniform(0.0, 0.6))
+            else:
+                target = rng.randint(0, 2 * mean_batch)
+                deadline = time.monotonic() + 120
+                while proc.poll() is None and time.monotonic() < deadline:
+                    acks = sum(1 for _, line in timed_lines if line.startswith("C "))
+                    if acks >= target and any(line == "READY" for _, line in timed_lines):
+                        break
+                    time.sleep(0.001)
+                time.sleep(rng.uniform(0.0, 1.2 * _write_seconds(timed_lines)))
+            if proc.poll() is not None:
+                errors.seek(0)
+                raise CrashCheckFailed(f"writer exited by itself: {errors.read()[-2000:]}")
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            reader.join(timeout=10)
+        lines = [line for _, line in timed_lines]
         report.kills += 1
         if "READY" not in lines:
             report.kills_before_ready += 1

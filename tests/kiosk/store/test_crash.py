@@ -17,7 +17,7 @@ def test_random_sigkills_during_case_writes(data_dir: Path) -> None:
         writes=150,
         seed=20261124,
         evidence_sizes=(24_000, 12_000, 6_000),
-        max_delay_s=0.15,
+        mean_batch=10,
     )
     # The checks run inside the campaign after every restart; here: it really crashed often.
     assert report.kills >= 8
