@@ -49,11 +49,11 @@ def _mrz(args: argparse.Namespace, out: Output) -> int:
 
     today = _today(args.today)
     reader = MrzReader(registry=_registry())
-    # Load the Tesseract models while the image is decoded: both are a few hundred ms.
+    # Load the Tesseract models while the image is decoded and the zone located
+    # (a few hundred ms); read() waits on the engine's lock until they are ready.
     warm = threading.Thread(target=_quiet_warm_up, args=(reader,), daemon=True)
     warm.start()
     image = load_image(args.image, max_side=DOCUMENT_MAX_SIDE)
-    warm.join()
     result = reader.read(image, today=today)
 
     def human(console: Any) -> None:
@@ -103,7 +103,6 @@ def _document(args: argparse.Namespace, out: Output) -> int:
     warm = threading.Thread(target=_quiet_warm_up, args=(reader.mrz_reader,), daemon=True)
     warm.start()
     image = load_image(args.image, max_side=DOCUMENT_MAX_SIDE)
-    warm.join()
     reading = reader.read(image, today=today)
 
     def human(console: Any) -> None:

@@ -18,6 +18,17 @@ from pipeline.document.mrz_format import MrzFormat
 from pipeline.types import Box, Timings
 
 Point = tuple[float, float]
+
+
+def summed_ms(timings: Timings) -> dict[str, float]:
+    """Milliseconds per stage name, summing stages that ran more than once (an
+    engine used on two candidate zones), in first-run order."""
+    out: dict[str, float] = {}
+    for name, ms in timings.stages:
+        out[name] = out.get(name, 0.0) + ms
+    return {name: round(ms, 2) for name, ms in out.items()}
+
+
 Quad = tuple[Point, Point, Point, Point]
 
 
@@ -160,7 +171,7 @@ class MrzResult:
             "rotation": self.rotation,
             "zone": [list(p) for p in self.zone] if self.zone else None,
             "reason": self.reason or None,
-            "timings_ms": self.timings,
+            "timings_ms": summed_ms(self.timings),
         }
 
 
@@ -349,7 +360,7 @@ class DocumentReading:
             "portrait": self.portrait,
             "quality": self.quality,
             "image_size": list(self.image_size),
-            "timings_ms": self.timings,
+            "timings_ms": summed_ms(self.timings),
         }
 
 
