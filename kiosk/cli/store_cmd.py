@@ -140,8 +140,11 @@ def _esc(text: Any) -> str:
 
 def _init(args: argparse.Namespace, out: Output) -> int:
     from kiosk.store import Store
-    from kiosk.store.unlock import passphrase_from_env, resolve_new_passphrase
+    from kiosk.store.errors import KeyringUnavailable
+    from kiosk.store.unlock import keyring_available, passphrase_from_env, resolve_new_passphrase
 
+    if args.remember and not keyring_available():  # refuse before creating anything
+        raise KeyringUnavailable(hint="run init without --remember")
     from_env = passphrase_from_env()
     secret = from_env.secret if from_env else resolve_new_passphrase(None)
     with Store.create(_data_dir(), secret, kdf=_kdf(args), actor=_actor()) as store:
@@ -166,6 +169,7 @@ def _init(args: argparse.Namespace, out: Output) -> int:
 def _status(args: argparse.Namespace, out: Output) -> int:
     from kiosk.errors import StoreLocked
     from kiosk.store import is_initialized, read_backoff, read_store_keyfile
+    from kiosk.store.errors import StoreBusy
     from kiosk.store.unlock import keyring_available
 
     data_dir = _data_dir()
@@ -180,7 +184,7 @@ def _status(args: argparse.Namespace, out: Output) -> int:
     try:
         with _open() as store:
             status = store.status()
-    except StoreLocked as exc:  # status still reports what it can without the key
+    except (StoreLocked, StoreBusy) as exc:  # report what can be known without the key
         locked_reason = exc.code
     payload = {
         "initialized": True,

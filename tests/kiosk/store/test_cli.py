@@ -195,3 +195,24 @@ def test_no_credential_without_a_terminal_and_no_traceback(data_dir: Path) -> No
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: No passphrase is available")
     assert "Traceback" not in proc.stderr
+
+
+def test_init_remember_without_a_keyring_creates_nothing(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, payload = run(capsys, "store", "init", "--remember", *FAST)
+    assert (code, payload["error"]["code"]) == (2, "keyring_unavailable")
+    assert not (cli_env / "store" / "keyfile.json").exists()
+    code, payload = run(capsys, "store", "status")
+    assert payload["initialized"] is False
+
+
+def test_status_reports_a_locked_store(
+    cli_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _init_with_cases(capsys, cli_env)
+    monkeypatch.delenv("KIOSK_PASSPHRASE_FILE")
+    code, payload = run(capsys, "store", "status")
+    assert code == 0 and payload["locked"] is True
+    assert payload["locked_reason"] == "store_no_credential"
+    assert payload["status"] is None and payload["failed_unlocks"] == 0
