@@ -6,7 +6,7 @@
       │ Argon2id(salt 16 B, time_cost, memory_kib, parallelism) -> 32 B      [keyfile: salt, params]
       ▼
     KEK, key-encryption key (never stored)
-      │ AES-256-GCM, AAD = "kiosk/master/v1" | install id | key id
+      │ AES-256-GCM, AAD = "kiosk/master/v1" | install id | key id | kek generation
       ▼
     master key M, 32 random bytes                                          [keyfile: wrapped M]
       ├─ HKDF-SHA256(salt = install id, info "kiosk/sqlcipher/v1") -> SQLCipher raw key
@@ -272,19 +272,22 @@ class WrappedMaster:
         return cls(key_id=data["key_id"], sealed=_unb64(data.get("sealed")))
 
 
-def _master_aad(install_id: str, key_id: str) -> bytes:
-    return aad("kiosk/master/v1", install_id, key_id)
+def _master_aad(install_id: str, key_id: str, generation: int) -> bytes:
+    return aad("kiosk/master/v1", install_id, key_id, str(generation))
 
 
-def wrap_master(master: MasterKey, kek: bytes, install_id: str) -> WrappedMaster:
-    return WrappedMaster(
-        master.key_id, seal(kek, master.raw, _master_aad(install_id, master.key_id))
-    )
+def wrap_master(master: MasterKey, kek: bytes, install_id: str, generation: int) -> WrappedMaster:
+    """Seal ``master`` under ``kek``; the AAD binds the install id, the key id and the
+    keyfile's passphrase generation (so none of them can be edited in the keyfile)."""
+    associated = _master_aad(install_id, master.key_id, generation)
+    return WrappedMaster(master.key_id, seal(kek, master.raw, associated))
 
 
-def unwrap_master(wrapped: WrappedMaster, kek: bytes, install_id: str) -> MasterKey | None:
-    """The master key, or None when the KEK (i.e. the passphrase) is wrong."""
-    raw = open_sealed(kek, wrapped.sealed, _master_aad(install_id, wrapped.key_id))
+def unwrap_master(
+    wrapped: WrappedMaster, kek: bytes, install_id: str, generation: int
+) -> MasterKey | None:
+    """The master key, or None when the KEK (i.e. the passphrase) or a bound field is wrong."""
+    raw = open_sealed(kek, wrapped.sealed, _master_aad(install_id, wrapped.key_id, generation))
     if raw is None:
         return None
     master = MasterKey(raw, install_id)

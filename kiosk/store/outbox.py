@@ -8,6 +8,7 @@ they live inside the encrypted database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,20 @@ class Outbox:
         """
         when = check_aware(at, "at") if at is not None else self._store._clock()
         self._store._call(self._mark_delivered, outbox_id, when)
+
+    def mark_delivered_many(self, outbox_ids: Sequence[int], *, at: datetime | None = None) -> int:
+        """Record several deliveries in one transaction (one disk sync instead of one each).
+
+        Already-delivered ids are left alone. Returns how many rows changed.
+
+        Raises:
+            OutboxItemNotFound: an unknown id (nothing is recorded then).
+        """
+        when = check_aware(at, "at") if at is not None else self._store._clock()
+        ids = tuple(int(i) for i in outbox_ids)
+        if not ids:
+            return 0
+        return self._store._call(self._mark_delivered_many, ids, when)
 
     def mark_failed(self, outbox_id: int, error: str, next_attempt_at: datetime) -> None:
         """Record a failed attempt and when to retry (the error is truncated to 500 chars).
@@ -84,6 +99,27 @@ class Outbox:
                     raise OutboxItemNotFound(f"No outbox item {outbox_id}.")
                 return  # already delivered: idempotent
             store._meta_set("outbox_last_success_us", str(to_us(at)).encode())
+
+    def _mark_delivered_many(self, outbox_ids: tuple[int, ...], at: datetime) -> int:
+        store = self._store
+        changed = 0
+        with store._transaction():
+            for outbox_id in outbox_ids:
+                cursor = store._conn.execute(
+                    "UPDATE outbox SET delivered_at_us = ?, attempts = attempts + 1 "
+                    "WHERE outbox_id = ? AND delivered_at_us IS NULL",
+                    (to_us(at), outbox_id),
+                )
+                if cursor.rowcount == 0:
+                    exists = store._conn.execute(
+                        "SELECT 1 FROM outbox WHERE outbox_id = ?", (outbox_id,)
+                    ).fetchone()
+                    if exists is None:
+                        raise OutboxItemNotFound(f"No outbox item {outbox_id}.")
+                changed += cursor.rowcount
+            if changed:
+                store._meta_set("outbox_last_success_us", str(to_us(at)).encode())
+        return changed
 
     def _mark_failed(self, outbox_id: int, error: str, retry: datetime) -> None:
         store = self._store

@@ -316,7 +316,7 @@ class Store:
                 install_id=install_id,
                 kdf=params,
                 kek_generation=1,
-                master=wrap_master(master, kek, install_id),
+                master=wrap_master(master, kek, install_id, 1),
                 pending=None,
                 device_public_key=public,
                 created_at=now,
@@ -1174,7 +1174,7 @@ class Store:
         new = MasterKey.generate(self.install_id)
         self._keyfile = replace(
             self._keyfile,
-            pending=wrap_master(new, self._kek, self.install_id),
+            pending=wrap_master(new, self._kek, self.install_id, self._keyfile.kek_generation),
             updated_at=iso(self._clock()) or "",
         )
         write_keyfile(self.paths.keyfile, self._keyfile)
@@ -1241,7 +1241,7 @@ class Store:
         step("checkpointed")
         self._keyfile = replace(
             self._keyfile,
-            master=wrap_master(new, self._kek, self.install_id),
+            master=wrap_master(new, self._kek, self.install_id, self._keyfile.kek_generation),
             pending=None,
             updated_at=iso(self._clock()) or "",
         )
@@ -1278,7 +1278,7 @@ class Store:
             self._keyfile,
             kdf=params,
             kek_generation=generation,
-            master=wrap_master(self._master, new_kek, self.install_id),
+            master=wrap_master(self._master, new_kek, self.install_id, generation),
             pending=None,
             updated_at=iso(self._clock()) or "",
         )
@@ -1377,7 +1377,7 @@ def _unlock(
             retry_after_s=wait,
         )
     kek = derive_kek(credential.secret, keyfile.kdf)
-    master = unwrap_master(keyfile.master, kek, install_id)
+    master = unwrap_master(keyfile.master, kek, install_id, keyfile.kek_generation)
     if master is None:
         failures = state.failures + 1
         delay = policy.delay_after(failures)
@@ -1387,7 +1387,7 @@ def _unlock(
         raise WrongPassphrase(hint=hint)
     pending = None
     if keyfile.pending is not None:
-        pending = unwrap_master(keyfile.pending, kek, install_id)
+        pending = unwrap_master(keyfile.pending, kek, install_id, keyfile.kek_generation)
         if pending is None:
             raise KeyfileCorrupt("The keyfile's pending key does not unwrap.")
     if state.failures or state.next_allowed_at:

@@ -93,7 +93,8 @@ def ago(days: float) -> datetime:
 def master_key(data_dir: Path, passphrase: str = PASSPHRASE) -> MasterKey:
     """The current master key, unwrapped the way an attacker with the passphrase would."""
     keyfile = read_keyfile(StorePaths.for_data_dir(data_dir).keyfile)
-    master = unwrap_master(keyfile.master, derive_kek(passphrase, keyfile.kdf), keyfile.install_id)
+    kek = derive_kek(passphrase, keyfile.kdf)
+    master = unwrap_master(keyfile.master, kek, keyfile.install_id, keyfile.kek_generation)
     assert master is not None
     return master
 

@@ -265,6 +265,7 @@ def test_a_damaged_or_foreign_keyfile_is_a_typed_error(data_dir: Path, store: St
     import base64
     import json as jsonlib
 
+    from kiosk.errors import StoreLocked
     from kiosk.store.errors import KeyfileCorrupt, KeyMismatch
 
     store.close()
@@ -281,6 +282,11 @@ def test_a_damaged_or_foreign_keyfile_is_a_typed_error(data_dir: Path, store: St
     body["version"] = 9
     keyfile.write_text(jsonlib.dumps(body))
     with pytest.raises(KeyfileCorrupt):
+        Store.open(data_dir, Passphrase(PASSPHRASE))
+    body = jsonlib.loads(original)
+    body["kek_generation"] = 7  # would fake a "passphrase changed" audit entry
+    keyfile.write_text(jsonlib.dumps(body))
+    with pytest.raises(StoreLocked):
         Store.open(data_dir, Passphrase(PASSPHRASE))
     keyfile.write_bytes(original)
     Store.open(data_dir, Passphrase(PASSPHRASE)).close()
