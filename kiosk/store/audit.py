@@ -463,9 +463,17 @@ def verify_bundle(data: bytes, *, expected_public_key: bytes | None = None) -> B
         ok: bool, entries: int, bad_seq: int | None, problem: AuditProblem | None, detail: str
     ) -> BundleReport:
         return BundleReport(
-            ok, install_id, exported_at, entries, head, fingerprint, matches, bad_seq, problem,
+            ok,
+            install_id,
+            exported_at,
+            entries,
+            head,
+            fingerprint,
+            matches,
+            bad_seq,
+            problem,
             detail,
-        )  # fmt: skip
+        )
 
     unsigned = {k: v for k, v in bundle.items() if k != "signature"}
     try:
@@ -478,9 +486,12 @@ def verify_bundle(data: bytes, *, expected_public_key: bytes | None = None) -> B
         )
     if matches is False:
         return report(
-            False, 0, None, AuditProblem.UNEXPECTED_SIGNER,
+            False,
+            0,
+            None,
+            AuditProblem.UNEXPECTED_SIGNER,
             "The bundle is signed by a different device key than expected.",
-        )  # fmt: skip
+        )
     rows: list[StoredEntry] = []
     for position, item in enumerate(bundle["entries"], start=1):
         if not isinstance(item, dict) or not isinstance(item.get("hash"), str):
@@ -500,7 +511,10 @@ def verify_bundle(data: bytes, *, expected_public_key: bytes | None = None) -> B
         return report(False, chain.entries, chain.first_bad_seq, chain.problem, chain.detail)
     if chain.head != head:
         return report(
-            False, chain.entries, chain.head.seq, AuditProblem.HEAD_MISMATCH,
+            False,
+            chain.entries,
+            chain.head.seq,
+            AuditProblem.HEAD_MISMATCH,
             "The bundle's head does not match its last entry.",
-        )  # fmt: skip
+        )
     return report(True, chain.entries, None, None, "The bundle is intact and correctly signed.")

@@ -182,16 +182,24 @@ def test_no_credential_without_a_terminal_and_no_traceback(data_dir: Path) -> No
     env["KIOSK_DATA_DIR"] = str(data_dir)
     proc = subprocess.run(
         [str(kiosk), "store", "init", "--json"],
-        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["error"]["code"] == "store_no_credential"
     assert "Traceback" not in proc.stdout + proc.stderr
     Store.create(data_dir, PASSPHRASE, kdf=FAST_KDF).close()
     proc = subprocess.run(
         [str(kiosk), "case", "list"],
-        capture_output=True, text=True, timeout=60, env=env, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: No passphrase is available")
     assert "Traceback" not in proc.stderr

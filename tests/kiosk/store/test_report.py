@@ -55,8 +55,15 @@ def test_report_shows_fields_reasons_timings_and_reviews(store: Store, rng: rand
     page = render_case_html(
         store.get_case(record.case_id), store.load_evidence(record.case_id), generated_at="t"
     )
-    for text in (KNOWN_SURNAME, "face_match_ok", "liveness_ok", "812.5", "staff-9",
-                 "confirmed at desk", "sface"):  # fmt: skip
+    for text in (
+        KNOWN_SURNAME,
+        "face_match_ok",
+        "liveness_ok",
+        "812.5",
+        "staff-9",
+        "confirmed at desk",
+        "sface",
+    ):
         assert text in page
 
 

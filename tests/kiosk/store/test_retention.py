@@ -101,9 +101,13 @@ def test_a_kept_copy_of_a_shredded_blob_stays_unreadable(
     # Control: the scanner sees the wrapped key while it exists, and the key opens the backup.
     assert any(sealed_dek in page for _, _, page in decrypted_pages(data_dir, key))
     opened = decrypt_blob(
-        dek, backup.read_bytes(), case_id=record.case_id, kind=ref.kind.value,
-        blob_id=ref.blob_id, media_type=ref.media_type,
-    )  # fmt: skip
+        dek,
+        backup.read_bytes(),
+        case_id=record.case_id,
+        kind=ref.kind.value,
+        blob_id=ref.blob_id,
+        media_type=ref.media_type,
+    )
     assert opened == record.evidence[0].data
 
     store.purge()
