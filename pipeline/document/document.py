@@ -81,9 +81,17 @@ class DocumentReader:
         today = today or dt.date.today()
         pixels = loaded.pixels
         watch = Stopwatch()
-        with watch("quality"):
-            quality = assess_document_quality(pixels, self.options.quality)
         mrz = self.mrz_reader.read(loaded, today=today)
+        with watch("quality"):
+            center = (
+                (
+                    float(np.mean([p[0] for p in mrz.zone])),
+                    float(np.mean([p[1] for p in mrz.zone])),
+                )
+                if mrz.zone
+                else None
+            )
+            quality = assess_document_quality(pixels, self.options.quality, mrz_center=center)
         portrait = PortraitResult(None, 0.0, 0, 0, available=False, note="not requested")
         if self.options.portrait:
             with watch("portrait"):

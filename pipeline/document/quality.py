@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.document.types import DocumentQuality
+from pipeline.document.types import DocumentQuality, Point
 from pipeline.types import Box
 
 
@@ -32,9 +32,10 @@ class QualityOptions:
     edge_margin: float = 0.01
 
 
-def _document_box(grey: np.ndarray[Any, Any]) -> Box | None:
+def _document_box(grey: np.ndarray[Any, Any], inside: Point | None = None) -> Box | None:
     """The document's outline when it lies on a contrasting background: the largest
-    four-cornered contour with an ID-document aspect ratio. None for a tight scan."""
+    rectangle-like contour with an ID-document aspect ratio that contains ``inside``
+    (the MRZ's centre, when known). None for a tight scan."""
     import cv2
 
     h, w = grey.shape
@@ -48,13 +49,15 @@ def _document_box(grey: np.ndarray[Any, Any]) -> Box | None:
         if area < 0.08 * w * h or min(rw, rh) <= 0:
             continue
         aspect = max(rw, rh) / min(rw, rh)
-        if not 1.25 <= aspect <= 1.75:  # ID-1 is 1.59, TD2/TD3 pages 1.42
+        if not 1.33 <= aspect <= 1.75:  # ID-1 1.59, TD2/TD3 1.42, MRV-B 1.35; a portrait 1.29
             continue
         if cv2.contourArea(cv2.convexHull(contour)) < 0.85 * area:
             continue  # not a filled rectangle's outline
         x, y, bw, bh = cv2.boundingRect(contour)
         if bw > 0.98 * w and bh > 0.98 * h:
             continue
+        if inside is not None and not (x <= inside[0] <= x + bw and y <= inside[1] <= y + bh):
+            continue  # the document holds its MRZ: this is a portrait or a field
         if best is None or area > best[0]:
             best = (area, Box(float(x), float(y), float(bw), float(bh)))
     return best[1] if best else None
@@ -80,13 +83,18 @@ def _cut_sides(grey: np.ndarray[Any, Any]) -> tuple[str, ...]:
 
 
 def assess_document_quality(
-    pixels: np.ndarray[Any, Any], options: QualityOptions | None = None
+    pixels: np.ndarray[Any, Any],
+    options: QualityOptions | None = None,
+    *,
+    mrz_center: Point | None = None,
 ) -> DocumentQuality:
     """Glare, sharpness, frame fill and cut-off edges of a document photo or scan.
 
     Args:
         pixels: the analysed page, HxWx3 uint8 BGR.
         options: limits (defaults: :class:`QualityOptions`).
+        mrz_center: the MRZ's centre in pixels of ``pixels``, when it was found; the
+            document outline must contain it.
     """
     import cv2
 
@@ -97,7 +105,7 @@ def assess_document_quality(
     small = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))))
     sharpness = float(cv2.Laplacian(small, cv2.CV_64F).var())
 
-    box = _document_box(grey)
+    box = _document_box(grey, mrz_center)
     region = box or Box(0.0, 0.0, float(w), float(h))
     x0, y0 = int(region.x), int(region.y)
     x1, y1 = int(region.x + region.w), int(region.y + region.h)

@@ -141,7 +141,8 @@ def _clean_rest(rest: str) -> str:
 
 
 def _value_below(lines: Sequence[TextLine], index: int) -> TextLine | None:
-    """The line under ``lines[index]``: starts near its left edge, within two line heights."""
+    """The line right under ``lines[index]``, left-aligned with it; None when the
+    nearest line there is another label (the field is empty or was not detected)."""
     label = lines[index].box
     best: tuple[float, TextLine] | None = None
     for other in lines:
@@ -150,15 +151,18 @@ def _value_below(lines: Sequence[TextLine], index: int) -> TextLine | None:
         box = other.box
         # centre to centre: detector boxes are grown and may overlap on tight layouts
         dy = (box.y + box.h / 2) - (label.y + label.h / 2)
-        if dy < 0.5 * label.h or dy > 3.0 * max(label.h, box.h):
+        if dy < 0.25 * label.h or dy > 3.0 * max(label.h, box.h):
             continue
         if abs(box.x - label.x) > max(2.5 * label.h, 0.25 * label.w):
             continue
-        if _label_of(other.text) is not None or any(c.islower() for c in other.text):
-            continue  # labels are mixed case; values are capitals and digits
         if best is None or dy < best[0]:
             best = (dy, other)
-    return best[1] if best else None
+    if best is None:
+        return None
+    value = best[1]
+    if _label_of(value.text) is not None or any(c.islower() for c in value.text):
+        return None  # labels are mixed case; values are capitals and digits
+    return value
 
 
 def _normalise(name: str, raw: str, today: dt.date) -> str | None:
@@ -177,6 +181,8 @@ def _normalise(name: str, raw: str, today: dt.date) -> str | None:
     if name == "nationality":
         words = [w for w in re.findall(r"[A-Z]+", fold(text)) if w not in MONTHS]
         return words[0] if words else None
+    if any(c.isdigit() for c in text):
+        return None  # a name never holds digits: this is another field's value
     cleaned = " ".join(re.sub(r"[^A-Z\- ']", " ", fold(text)).split())
     return cleaned or None
 

@@ -66,3 +66,15 @@ def test_comparison_with_the_mrz() -> None:
     assert compare("surname", "ERIKSSON", None) is Agreement.MISSING
     # the MRZ truncates long names
     assert compare("surname", "WOLFESCHLEGELS", "WOLFESCHLEGELSTEIN") is Agreement.AGREE
+
+
+def test_an_undetected_value_does_not_borrow_the_next_fields() -> None:
+    lines = [
+        _line("Given names / Prénoms", 100, 160, 14),
+        # the value line was not detected; the next label and its date follow
+        _line("Date of birth", 100, 186, 14),
+        _line("12.08.1974", 100, 204),
+    ]
+    fields = {f.name: f.value for f in extract_fields(lines, today=TODAY)}
+    assert "given_names" not in fields
+    assert fields["date_of_birth"] == "1974-08-12"
