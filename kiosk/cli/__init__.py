@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "liveness_replay_cmd",
     "verify_cmd",
     "store_cmd",
+    "screening_cmd",
 )
 
 

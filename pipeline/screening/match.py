@@ -553,6 +553,7 @@ class _IndexedName(NamedTuple):
 
 
 _KIND_ORDER = {NameKind.PRIMARY: 0, NameKind.ALIAS: 1, NameKind.WEAK_ALIAS: 2}
+_DOB_ORDER = {d: i for i, d in enumerate(DobAgreement)}
 
 
 class Screener:
@@ -754,7 +755,16 @@ class Screener:
                     why,
                 )
             )
-        matches.sort(key=lambda m: (-m.outcome.rank, -m.combined_score, m.entry.entry_id))
+        # The combined score is capped at 1, so ties at the top go to the stronger evidence.
+        matches.sort(
+            key=lambda m: (
+                -m.outcome.rank,
+                -m.combined_score,
+                -m.name_score,
+                _DOB_ORDER[m.dob],
+                m.entry.entry_id,
+            )
+        )
         kept = tuple(matches[: o.max_matches])
         lap("score")
         overall = kept[0].outcome if kept else Outcome.CLEAR
