@@ -39,7 +39,7 @@ class DocumentOptions:
 
     mrz: MrzOptions = field(default_factory=MrzOptions)
     viz: bool = True
-    viz_detect_side: int = 800
+    viz_detect_side: int = 640
     portrait: bool = True
     quality: QualityOptions = field(default_factory=QualityOptions)
 

@@ -308,7 +308,7 @@ def read_viz(
     rotation: int = 0,
     exclude: Quad | None = None,
     today: dt.date | None = None,
-    detect_side: int = 800,
+    detect_side: int = 640,
     max_aspect: float = 16.0,
 ) -> VizRecord:
     """Detect and read the visual zone's text lines, then extract fields.
