@@ -98,7 +98,7 @@ class DocumentReader:
                 portrait = _portrait(pixels)
         viz = VizRecord((), (), ())
         if self.options.viz:
-            rotation = mrz.rotation if mrz.found else (portrait.rotation if portrait.box else 0)
+            rotation = mrz.rotation if mrz.valid else (portrait.rotation if portrait.box else 0)
             with watch("viz"):
                 viz = read_viz(
                     self.mrz_reader.rapid_ocr(),
@@ -107,6 +107,7 @@ class DocumentReader:
                     exclude=mrz.zone,
                     today=today,
                     detect_side=self.options.viz_detect_side,
+                    check_upside_down=not mrz.valid,
                 )
         checks: tuple[Any, ...] = ()
         flags: list[str] = []

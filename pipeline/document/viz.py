@@ -10,6 +10,7 @@ search can only agree.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import unicodedata
@@ -310,6 +311,7 @@ def read_viz(
     today: dt.date | None = None,
     detect_side: int = 640,
     max_aspect: float = 16.0,
+    check_upside_down: bool = False,
 ) -> VizRecord:
     """Detect and read the visual zone's text lines, then extract fields.
 
@@ -322,6 +324,8 @@ def read_viz(
         detect_side: long side in pixels the detector works at (cost grows with its square).
         max_aspect: crops are cut to this width/height before recognition: the
             recogniser's cost grows with width, and labels and values are short.
+        check_upside_down: when ``rotation`` is a guess (no MRZ), let the 0/180
+            degree line classifier turn the page if most lines read upside down.
     """
     import cv2
 
@@ -335,6 +339,7 @@ def read_viz(
     from pipeline.document.ocr_rapid import crop_quad
 
     kept: list[tuple[Quad, Any]] = []
+    kept_page: list[Quad] = []
     for det in detections:
         quad_page = det.quad
         quad: Quad = tuple(  # type: ignore[assignment]
@@ -349,6 +354,21 @@ def read_viz(
         if crop.shape[0] < 6 or crop.shape[1] < 6:
             continue
         kept.append((quad, crop))
+        kept_page.append(quad_page)
+    if check_upside_down and kept:
+        # No MRZ told us which way is up: ask the 0/180 line classifier.
+        flips = ocr.upside_down([crop for _, crop in kept])
+        if float(np.median(flips)) > 0.5:
+            return read_viz(
+                ocr,
+                pixels,
+                rotation=(rotation + 180) % 360,
+                exclude=exclude,
+                today=today,
+                detect_side=detect_side,
+                max_aspect=max_aspect,
+                check_upside_down=False,
+            )
     # First pass on the first few characters only: enough to tell a label, and
     # most values are short. Lines cut short that are not labels are read again whole.
     short = [crop[:, : int(crop.shape[0] * _FIRST_PASS_ASPECT)] for _, crop in kept]
@@ -364,10 +384,15 @@ def read_viz(
         )
         for i, text in zip(again, full, strict=True):
             texts[i] = text
-    lines = tuple(
-        TextLine(t.text, t.confidence, quad)
-        for (quad, _), t in zip(kept, texts, strict=True)
-        if t.text and t.confidence >= 0.5
+    keep = [i for i, t in enumerate(texts) if t.text and t.confidence >= 0.5]
+    lines = tuple(TextLine(texts[i].text, texts[i].confidence, kept[i][0]) for i in keep)
+    # labels and values pair up in the upright page ("below" means below there);
+    # the boxes reported are then mapped back to the analysed image
+    upright = [TextLine(texts[i].text, texts[i].confidence, kept_page[i]) for i in keep]
+    back = {id(u): ln.box for u, ln in zip(upright, lines, strict=True)}
+    by_box = {u.box: back[id(u)] for u in upright}
+    fields = tuple(
+        dataclasses.replace(f, box=by_box.get(f.box, f.box))
+        for f in extract_fields(upright, today=today)
     )
-    fields = extract_fields(lines, today=today)
     return VizRecord(fields, find_national_ids(ln.text for ln in lines), lines)

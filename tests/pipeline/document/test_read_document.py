@@ -75,3 +75,16 @@ def test_blank_page_is_a_typed_reading(document_reader) -> None:  # type: ignore
     assert not reading.mrz.found
     assert "mrz_not_found" in reading.flags
     assert reading.portrait.box is None
+
+
+def test_upside_down_page_without_mrz_reads_its_visual_zone(document_reader) -> None:  # type: ignore[no-untyped-def]
+    from pipeline.document.locate import rotate_page
+
+    doc = render_document(MrzFormat.TD3, 44, ghost=False, date_format="yyyy-mm-dd")
+    page = doc.image.copy()
+    box = doc.mrz_box
+    page[int(box.y) : int(box.y + box.h)] = 238  # no MRZ to tell which way is up
+    reading = document_reader.read(rotate_page(page, 180), today=TODAY)
+    assert not reading.mrz.found or not reading.mrz.valid
+    viz = {f.name: f.value for f in reading.viz.fields}
+    assert viz.get("surname") == doc.truth.identity.surname
