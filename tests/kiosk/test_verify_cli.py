@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from models import ModelRegistry
+from tests.kiosk.test_cli import run_cli
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture(scope="module")
+def passport(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A synthetic TD3 passport page carrying a photo of the first fixture person."""
+    from pipeline.face import detect_faces
+    from pipeline.image import SELFIE_MAX_SIDE, load_image
+    from pipeline.synthetic.documents import render_document
+    from pipeline.synthetic.portraits import crop_portrait
+
+    photo = load_image(
+        shared_data / "faces" / "face_recognition" / "obama.jpg", max_side=SELFIE_MAX_SIDE
+    )
+    portrait = crop_portrait(photo.pixels, detect_faces(photo)[0])
+    doc = render_document("TD3", 11, portrait=portrait)
+    path = tmp_path_factory.mktemp("doc") / "passport.png"
+    cv2.imwrite(str(path), doc.image)
+    return path
+
+
+@pytest.fixture(scope="module")
+def same_person_case(model_registry: ModelRegistry, shared_data: Path, passport: Path) -> dict:
+    selfie = shared_data / "faces" / "face_recognition" / "obama2.jpg"
+    proc = run_cli("verify", "--document", str(passport), "--selfie", str(selfie), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_verify_contract(same_person_case: dict) -> None:
+    case = same_person_case
+    assert {
+        "decision",
+        "reasons",
+        "signals",
+        "document",
+        "match",
+        "liveness",
+        "screening",
+        "policy_hash",
+        "models",
+        "timings_ms",
+    } <= case.keys()
+    assert case["match"]["match"] is True
+    assert case["document"]["mrz"]["valid"] is True
+    # a still selfie gives no liveness evidence, and no list was given: both are unknown
+    assert case["decision"] == "manual_review"
+    codes = [r["code"] for r in case["reasons"]]
+    assert "liveness_unknown" in codes and "screening_unknown" in codes
+    assert len(case["policy_hash"]) == 64
+    assert {"sface", "yunet", "tesseract_eng"} <= case["models"].keys()
+    stages = case["timings_ms"]["stages"]
+    assert {"document_read", "selfie_embed", "decision"} <= stages.keys()
+
+
+def test_replay_reproduces_and_detects_tampering(same_person_case: dict, tmp_path: Path) -> None:
+    recorded = tmp_path / "case.json"
+    recorded.write_text(json.dumps(same_person_case))
+    proc = run_cli("decide", "--replay", str(recorded), "--json")
+    assert proc.returncode == 0, proc.stdout
+    out = json.loads(proc.stdout)
+    assert out["reproduced"] and out["same_policy"]
+    edited = dict(same_person_case, decision="approved")
+    recorded.write_text(json.dumps(edited))
+    proc = run_cli("decide", "--replay", str(recorded), "--json")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["reproduced"] is False
+
+
+def test_another_person_is_rejected(
+    model_registry: ModelRegistry, shared_data: Path, passport: Path
+) -> None:
+    selfie = shared_data / "faces" / "face_recognition" / "biden.jpg"
+    proc = run_cli("verify", "--document", str(passport), "--selfie", str(selfie), "--json")
+    case = json.loads(proc.stdout)
+    assert case["decision"] == "rejected"
+    assert case["reasons"][0]["code"] == "face_mismatch"
+
+
+def test_an_unreadable_document_is_kept_as_manual_review(
+    model_registry: ModelRegistry, shared_data: Path, tmp_path: Path
+) -> None:
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((700, 1000, 3), 235, np.uint8))
+    selfie = shared_data / "faces" / "face_recognition" / "obama2.jpg"
+    proc = run_cli("verify", "--document", str(blank), "--selfie", str(selfie), "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    case = json.loads(proc.stdout)
+    assert case["decision"] == "manual_review"
+    codes = [r["code"] for r in case["reasons"]]
+    assert "mrz_not_found" in codes or "document_unknown" in codes
+    assert case["match"]["similarity"] is None
+
+
+@pytest.mark.parametrize("problem", ["policy_typo", "missing_selfie", "missing_document"])
+def test_bad_inputs_are_named(
+    model_registry: ModelRegistry, shared_data: Path, passport: Path, tmp_path: Path, problem: str
+) -> None:
+    selfie = shared_data / "faces" / "face_recognition" / "obama2.jpg"
+    args = ["verify", "--document", str(passport), "--selfie", str(selfie), "--json"]
+    expected = {
+        "policy_typo": "policy_invalid",
+        "missing_selfie": "input_not_found",
+        "missing_document": "input_not_found",
+    }[problem]
+    if problem == "policy_typo":
+        bad = tmp_path / "site.toml"
+        bad.write_text("[documents]\nminimum_age = 18\n")
+        args += ["--policy", str(bad)]
+    elif problem == "missing_selfie":
+        args[4] = str(tmp_path / "nobody.mp4")
+    else:
+        args[2] = str(tmp_path / "nothing.jpg")
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert json.loads(proc.stdout)["error"]["code"] == expected
