@@ -45,7 +45,7 @@ def run_liveness(spec: str, seed: int) -> Any:
     """Feed every frame of ``spec`` to a new session; returns (result, source info, timings)."""
     from kiosk.capture import open_frame_source
     from pipeline.face import FaceLandmarker, LandmarkerOptions, RunningMode
-    from pipeline.liveness.session import LivenessSession
+    from pipeline.liveness.session import LivenessSession, passive_pad_check
 
     started = time.perf_counter()
     source = open_frame_source(spec)
@@ -55,7 +55,7 @@ def run_liveness(spec: str, seed: int) -> Any:
             seed,
             lm,
             device_name=source.info.name if source.info.kind == "camera" else "",
-            passive=None,  # passive cues are wired in with pipeline.liveness.cues
+            passive=passive_pad_check(),
         )
         for frame in source:
             session.feed(frame.pixels, frame.t_s)

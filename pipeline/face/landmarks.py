@@ -180,7 +180,9 @@ def _mp_image(pixels: np.ndarray[Any, np.dtype[np.uint8]]) -> Any:
 
     if pixels.ndim != 3 or pixels.shape[2] != 3 or pixels.dtype != np.uint8 or pixels.size == 0:
         raise InputCorrupt("Landmark detection needs a non-empty 8-bit BGR image.")
-    rgb = np.ascontiguousarray(pixels[:, :, ::-1])
+    import cv2
+
+    rgb = cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB)  # one C pass; numpy's [..., ::-1] copy is slower
     return mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb)
 
 

@@ -69,7 +69,8 @@ class ChallengeOptions:
         step_timeout_s: time allowed per step.
         total_timeout_s: time allowed for the whole challenge.
         retries: failed steps allowed (the step restarts) before the challenge fails.
-        min_reaction_s: a step satisfied sooner than this after its prompt is too fast.
+        min_reaction_s: a head move sooner than this after its prompt is too fast (a
+            failure); an expression that soon is not counted (people blink on their own).
         max_angular_speed_dps: faster pose change between frames is not a human head.
         face_lost_s: longer without a face fails the step.
         turn_deg: |yaw| needed for a turn; look_up_deg: pitch needed to look up.
@@ -92,7 +93,7 @@ class ChallengeOptions:
     look_up_deg: float = 12.0
     center_deg: float = 10.0
     wrong_deg: float = 18.0
-    blink_score: float = 0.5
+    blink_score: float = 0.45
     smile_score: float = 0.6
     frozen_frames: int = 45
 
@@ -178,6 +179,7 @@ class ChallengeTracker:
     _last_pose: tuple[float, float, float] | None = None
     _same_pose: int = 0
     _attempts: int = 1
+    _rest_seen: bool = False
     _records: list[StepRecord] = field(default_factory=list)
     _state: ChallengeState | None = None
 
@@ -241,24 +243,25 @@ class ChallengeTracker:
                 f"A different move was made while asked to {step.action.value}.",
                 t_s,
             )
-        if self._satisfies(step.action, face):
-            self._held += 1
-            if (
-                self._held == 1
-                and t_s - self._step_started_s < o.min_reaction_s
-                and step.action is not Action.CENTER
-            ):
+        if step.action in EXPRESSIONS and self._at_rest(step.action, face):
+            self._rest_seen = True
+        early = t_s - self._step_started_s < o.min_reaction_s
+        if self._satisfies(step.action, face) and (
+            step.action not in EXPRESSIONS or (self._rest_seen and not early)
+        ):
+            if self._held == 0 and early and step.action is not Action.CENTER:
                 return self._fail(
                     FailureReason.TOO_FAST,
                     "The move came before the prompt could have been seen.",
                     t_s,
                 )
+            self._held += 1
             if self._held >= o.hold_frames:
                 self._records.append(
                     StepRecord(step.action, self._step_started_s, t_s, self._attempts)
                 )
                 self._index += 1
-                self._held, self._attempts = 0, 1
+                self._held, self._attempts, self._rest_seen = 0, 1, False
                 self._step_started_s = t_s
                 if self._index == len(self.steps):
                     self._state = ChallengeState(
@@ -321,12 +324,22 @@ class ChallengeTracker:
         if action is Action.CENTER:
             return abs(p.yaw_deg) <= o.center_deg and abs(p.pitch_deg) <= o.center_deg
         if action is Action.BLINK:
-            return min(face.blendshape("eyeBlinkLeft"), face.blendshape("eyeBlinkRight")) >= (
-                o.blink_score
-            )
+            # the mean of both eyes: MediaPipe scores the two lids unevenly once the head turns
+            both = face.blendshape("eyeBlinkLeft") + face.blendshape("eyeBlinkRight")
+            return both / 2 >= o.blink_score
         return (face.blendshape("mouthSmileLeft") + face.blendshape("mouthSmileRight")) / 2 >= (
             o.smile_score
         )
+
+    def _at_rest(self, action: Action, face: FaceLandmarks) -> bool:
+        """The expression is clearly absent: it must be seen absent, then present.
+
+        Someone who already smiles when asked to smile has not reacted to the prompt.
+        """
+        if action is Action.BLINK:
+            return max(face.blendshape("eyeBlinkLeft"), face.blendshape("eyeBlinkRight")) < 0.25
+        smile = (face.blendshape("mouthSmileLeft") + face.blendshape("mouthSmileRight")) / 2
+        return smile < self.options.smile_score - 0.3
 
     def _is_wrong(self, action: Action, face: FaceLandmarks) -> bool:
         """A clear move that belongs to a different prompt (only pose moves are judged)."""

@@ -43,6 +43,18 @@ Pixels = np.ndarray[Any, np.dtype[np.uint8]]
 PassiveCheck = Callable[[Pixels, Box], tuple[LivenessSignal, ...]]
 
 
+def passive_pad_check(options: Any = None) -> PassiveCheck:
+    """The passive presentation-attack check for a session: one combined ``pad_score``
+    signal per checked frame (the per-cue values are the score's inputs, not separate
+    votes). ``options`` is a :class:`pipeline.liveness.cues.PadOptions`."""
+    from pipeline.liveness.cues import assess_presentation, pad_signal
+
+    def check(frame: Pixels, face: Box) -> tuple[LivenessSignal, ...]:
+        return (pad_signal(assess_presentation(frame, face, options), options),)
+
+    return check
+
+
 @dataclass(frozen=True, slots=True)
 class SessionOptions:
     """Everything the site policy can tune about liveness.

@@ -57,14 +57,21 @@ class Person:
         self.reaction_s = reaction_s
         self.rng = np.random.default_rng(seed)
 
-    def run(self, plan: list[Action] | None = None, max_s: float = 60.0) -> ChallengeStatus:
+    def run(
+        self, plan: list[Action] | None = None, max_s: float = 60.0, stop_at: int | None = None
+    ) -> ChallengeStatus:
         t, step_seen, step_t = 0.0, -1, 0.0
         plan_i = 0
         yaw = pitch = 0.0
         rate = 150.0 / FPS  # a brisk head turn: 150 degrees per second
         while t < max_s:
             st = self.tracker.state()
+            self.t = t
             if st.status in (ChallengeStatus.PASSED, ChallengeStatus.FAILED):
+                return st.status
+            if stop_at is not None and st.step_index == stop_at and st.status is (
+                ChallengeStatus.RUNNING
+            ):
                 return st.status
             if st.step_index != step_seen:
                 step_seen, step_t = st.step_index, t
@@ -202,3 +209,39 @@ def test_options_are_validated() -> None:
         ChallengeOptions(pose_steps=0)
     with pytest.raises(InvalidLivenessOptions):
         ChallengeOptions(hold_frames=0)
+
+
+def _at_expression_step(seed_action: Action) -> tuple[ChallengeTracker, float]:
+    """A tracker advanced by a simulated person to its final (expression) step."""
+    seed = next(s for s in range(100) if draw_challenge(s)[-1].action is seed_action)
+    tracker = ChallengeTracker(seed)
+    person = Person(tracker, seed=seed)
+    status = person.run(stop_at=len(tracker.steps) - 1)
+    assert status is ChallengeStatus.RUNNING
+    return tracker, person.t + 1 / FPS
+
+
+def test_a_constant_smile_is_not_a_reaction_to_the_prompt() -> None:
+    tracker, t = _at_expression_step(Action.SMILE)
+    for i in range(60):  # smiling all along: never counts
+        st = tracker.update(t + i / FPS, face(smile=0.9, jitter=0.1 * (i % 3)))
+    assert st.status is ChallengeStatus.RUNNING and st.hold_progress == 0.0
+    t += 2.0
+    for i in range(10):  # relaxes, then smiles: passes
+        tracker.update(t + i / FPS, face(smile=0.1, jitter=0.1 * (i % 3)))
+    for i in range(10, 20):
+        st = tracker.update(t + i / FPS, face(smile=0.9, jitter=0.1 * (i % 3)))
+    assert st.status is ChallengeStatus.PASSED
+
+
+def test_a_natural_blink_at_the_prompt_is_ignored_not_failed() -> None:
+    tracker, t = _at_expression_step(Action.BLINK)
+    st = tracker.update(t + 0.05, face(blink=0.05))
+    for i in range(3):  # a blink 100 ms after the prompt: too early to count
+        st = tracker.update(t + 0.1 + i / FPS, face(blink=0.9, jitter=0.1 * i))
+    assert st.status is ChallengeStatus.RUNNING and st.hold_progress == 0.0
+    for i in range(10):
+        tracker.update(t + 0.5 + i / FPS, face(blink=0.05, jitter=0.1 * (i % 2)))
+    for i in range(10):
+        st = tracker.update(t + 1.0 + i / FPS, face(blink=0.9, jitter=0.1 * (i % 2)))
+    assert st.status is ChallengeStatus.PASSED
