@@ -290,3 +290,22 @@ def test_a_damaged_or_foreign_keyfile_is_a_typed_error(data_dir: Path, store: St
         Store.open(data_dir, Passphrase(PASSPHRASE))
     keyfile.write_bytes(original)
     Store.open(data_dir, Passphrase(PASSPHRASE)).close()
+
+
+def test_outbox_batch_delivery_is_all_or_nothing(store: Store, rng: random.Random) -> None:
+    ids = [
+        store.save_case(
+            make_record(rng, evidence_sizes=(100,)), outbox_payload=b"m", actor="k"
+        ).outbox_id
+        for _ in range(3)
+    ]
+    assert all(i is not None for i in ids)
+    first, second, third = (int(i) for i in ids if i is not None)
+    with pytest.raises(OutboxItemNotFound):
+        store.outbox.mark_delivered_many([first, 9999])
+    assert store.outbox.stats().pending == 3  # the unknown id rolled the batch back
+    assert store.outbox.mark_delivered_many([first, second]) == 2
+    assert store.outbox.mark_delivered_many([second, third]) == 1  # second already delivered
+    assert store.outbox.mark_delivered_many([]) == 0
+    stats = store.outbox.stats()
+    assert (stats.pending, stats.delivered) == (0, 3) and stats.last_success_at is not None
