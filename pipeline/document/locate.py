@@ -21,6 +21,7 @@ from pipeline.document.types import Quad
 
 _WORK_SIDE = 1000  # analyse at most this many pixels along the long side
 _MIN_ASPECT = 8.0
+_MAX_LINE_WIDTH = 6000  # a 44-character line at 40 px is about 2200 px wide
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,8 +307,8 @@ def extract_lines(
         margin_y = 0.45 * line.height
         out_w = round((line.length + 2 * margin_x) * scale)
         out_h = round((line.height + 2 * margin_y) * scale)
-        if out_w < 8 or out_h < 8:
-            continue
+        if out_w < 8 or out_h < 8 or out_w > _MAX_LINE_WIDTH:
+            continue  # degenerate geometry: a hairline blob would upscale to a huge image
         matrix = cv2.getRotationMatrix2D(line.center, -line.angle_deg, scale)
         matrix[0, 2] += out_w / 2 - line.center[0]
         matrix[1, 2] += out_h / 2 - line.center[1]
