@@ -133,7 +133,7 @@ class _HashingLines:
 
     def __init__(self, handle: IO[bytes], name: str, limits: ImportLimits) -> None:
         self._handle = handle
-        self._name = name
+        self.name = name
         self._limit = limits.max_line_bytes
         self.sha = hashlib.sha256()
         self.size = 0
@@ -147,14 +147,14 @@ class _HashingLines:
             self.line_no += 1
             if len(line) > self._limit and not line.endswith(b"\n"):
                 raise SanctionsFileTooLarge(
-                    f"{self._name} line {self.line_no}: longer than {self._limit} bytes."
+                    f"{self.name} line {self.line_no}: longer than {self._limit} bytes."
                 )
             self.sha.update(line)
             self.size += len(line)
             yield line
 
     def source_file(self) -> SourceFile:
-        return SourceFile(self._name, self.sha.hexdigest(), self.size)
+        return SourceFile(self.name, self.sha.hexdigest(), self.size)
 
 
 def _decode(line: bytes) -> str:
@@ -464,7 +464,8 @@ def parse_ofac_dob(text: str) -> BirthDate | None:
 
 def _csv_rows(lines: _HashingLines) -> Iterator[tuple[int, list[str]]]:
     """(line number where the row starts, cells) for each non-blank row."""
-    reader = csv.reader(_decode(line) for line in lines)
+    # A UTF-8 byte-order mark (spreadsheet exports) is not part of the first cell.
+    reader = csv.reader(_decode(line).lstrip("\ufeff") for line in lines)
     start = 1
     try:
         for row in reader:
@@ -475,7 +476,7 @@ def _csv_rows(lines: _HashingLines) -> Iterator[tuple[int, list[str]]]:
             yield line, row
     except csv.Error as exc:
         raise SanctionsFileCorrupt(
-            f"{lines._name} line {reader.line_num}: malformed CSV ({exc}).", line=reader.line_num
+            f"{lines.name} line {reader.line_num}: malformed CSV ({exc}).", line=reader.line_num
         ) from None
 
 

@@ -263,6 +263,37 @@ def normalise_name(text: str) -> NormalisedName:
     return NormalisedName(tuple(tokens))
 
 
+_PATRONYMIC_ENDINGS = ("ovich", "evich", "ovna", "evna", "ichna", "inichna", "ich")
+
+
+def is_patronymic(token: NameToken) -> bool:
+    """An East Slavic patronymic (``Sergeyevich``, ``Aleksandrovna``, ``Ilyich``) in any
+    romanisation; passports' machine-readable zones leave these out."""
+    return len(token.fold) >= 5 and token.fold.endswith(_PATRONYMIC_ENDINGS) and not token.abjad
+
+
+def without_patronymic(name: NormalisedName) -> NormalisedName | None:
+    """The name without its patronymic, for names of three tokens or more that have one."""
+    if len(name.tokens) < 3:
+        return None
+    kept = tuple(t for t in name.tokens[1:-1] if not is_patronymic(t))
+    if len(kept) == len(name.tokens) - 2:
+        return None
+    return NormalisedName((name.tokens[0], *kept, name.tokens[-1]))
+
+
+@functools.lru_cache(maxsize=65536)
+def without_article(token: NameToken) -> NameToken | None:
+    """``altamimi`` -> ``tamimi``: the Arabic article written joined to a Latin word.
+
+    Only offered as an alternative when comparing and indexing (the token itself
+    keeps it), since Western names start with these letters too (``Albert``).
+    """
+    if token.abjad or len(token.text) < 6 or not token.text.startswith(("al", "el")):
+        return None
+    return _token(token.text[2:], False)
+
+
 def split_mrz_name(field: str) -> tuple[str, str]:
     """(surname, given names) from an MRZ name field such as ``ERIKSSON<<ANNA<MARIA``.
 

@@ -345,3 +345,12 @@ def test_missing_files_and_size_limits(data_dir: Path, tmp_path: Path) -> None:
 def test_an_alt_file_with_another_format_is_refused(data_dir: Path) -> None:
     with pytest.raises(SanctionsFormatError, match="alt file goes only with OFAC"):
         load_list(data_dir / "un_consolidated.xml", alt_path=data_dir / "alt.csv")
+
+
+def test_ofac_csv_in_windows_1252_with_a_byte_order_mark(tmp_path: Path) -> None:
+    row = '9101,"PEÑA ÁLVAREZ, Inés","individual","SDNTK"' + ',"-0- "' * 7 + ',"DOB 1970."\r\n'
+    path = tmp_path / "sdn.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + row.encode("utf-8"))
+    assert load_list(path).entries[0].primary_name == "PEÑA ÁLVAREZ, Inés"
+    path.write_bytes(row.encode("cp1252"))
+    assert load_list(path).entries[0].primary_name == "PEÑA ÁLVAREZ, Inés"

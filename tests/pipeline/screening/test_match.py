@@ -128,14 +128,28 @@ def test_a_typo_still_reports_the_entry(screener: Screener) -> None:
 
 
 def test_patronymic_on_the_list_but_not_in_the_passport(screener: Screener) -> None:
-    # KPi.902 is BORISLAV PETROVICH KREMENCHUK (year 1965); the alias has no patronymic.
+    # KPi.902 is BORISLAV PETROVICH KREMENCHUK (year 1965); MRZs carry no patronymic.
     result = screen(screener, "KREMENCHUK", "BORISLAV", dt.date(1965, 4, 4), "RUS")
     m = match_for(result, "KPi.902")
-    assert m.outcome is Outcome.HIT and m.name_kind is NameKind.ALIAS
-    primary = name_similarity(
+    assert m.outcome is Outcome.HIT and m.name_score == 1.0
+    assert m.name_kind is NameKind.PRIMARY and "without the patronymic" in m.why[0]
+    # Compared as published, two of three tokens: the containment score.
+    whole = name_similarity(
         normalise_name("KREMENCHUK BORISLAV"), normalise_name("BORISLAV PETROVICH KREMENCHUK")
     )
-    assert primary.score == pytest.approx(0.9)  # 2 of 3 tokens, fully matched
+    assert whole.score == pytest.approx(0.9)
+
+
+def test_a_joined_arabic_article_meets_the_separate_one(screener: Screener) -> None:
+    # "QUTAYNI" / "ALQUTAYNI" / "AL-QUTAYNI" are one family name.
+    joined = name_similarity(
+        normalise_name("MUHAMMAD ALQUTAYNI"), normalise_name("Muhammad al-Qutayni")
+    )
+    assert joined.score == 1.0
+    m = match_for(screen(screener, "ALQUTAYNI", "MUHAMMAD ABDALLAH"), "QDi.903")
+    assert m.name_score == 1.0
+    # Western names that start with the same letters keep them.
+    assert [t.text for t in normalise_name("ALEXANDER ALBERT").tokens] == ["alexander", "albert"]
 
 
 @pytest.mark.parametrize(
