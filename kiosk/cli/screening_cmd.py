@@ -27,6 +27,7 @@ _ALPHA3 = re.compile(r"^[A-Za-z<]{1,3}$")
 
 
 def register(sub: argparse._SubParsersAction[Parser]) -> None:
+    """Add ``sanctions import|list`` and ``screen`` to the command line."""
     from kiosk.cli import command
 
     sanctions = sub.add_parser("sanctions", help="import and list local sanctions/PEP lists")

@@ -272,6 +272,7 @@ class ListInfo:
     format: ListFormat
 
     def to_json(self) -> dict[str, Any]:
+        """JSON for the CLI and the case record."""
         return {
             "source": self.source,
             "version": self.version,

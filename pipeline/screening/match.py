@@ -77,6 +77,7 @@ class Outcome(enum.Enum):
 
     @property
     def rank(self) -> int:
+        """0 for clear, 1 for review, 2 for hit."""
         return _OUTCOME_RANK[self]
 
 
@@ -265,6 +266,7 @@ class ScreeningMatch:
     why: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """JSON for the CLI and the case record."""
         return {
             "outcome": self.outcome.value,
             "combined_score": self.combined_score,
@@ -300,6 +302,7 @@ class ScreeningResult:
     options: ScreeningOptions = field(default_factory=ScreeningOptions)
 
     def to_json(self) -> dict[str, Any]:
+        """JSON for the CLI and the case record (no data about the subject)."""
         from dataclasses import asdict
 
         return {
@@ -760,6 +763,9 @@ class Screener:
         if not query:
             raise ScreeningSubjectInvalid("The name to screen has no letters or digits.")
         nationality = country_from_mrz(subject.nationality) if subject.nationality else None
+        subject_dob = subject.date_of_birth
+        if isinstance(subject_dob, dt.datetime):  # a datetime would not compare with dates
+            subject_dob = subject_dob.date()
         lap("normalise")
         ids, shared = self._candidates(query)
         lap("candidates")
@@ -781,7 +787,7 @@ class Screener:
             if score.score < o.review_threshold - o.dob_exact_bonus - o.nationality_bonus:
                 continue  # no bonus could lift it to review
             entry, list_sha = self._entries[entry_index]
-            dob = dob_agreement(subject.date_of_birth, entry.dates_of_birth)
+            dob = dob_agreement(subject_dob, entry.dates_of_birth)
             nat = nationality_agreement(nationality, entry.nationalities)
             outcome, combined, why = decide_match(
                 entry, score, indexed.kind, dob, nat, o, indexed.note

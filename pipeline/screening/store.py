@@ -60,6 +60,7 @@ class InstalledList:
     notes: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
+        """JSON for ``kiosk sanctions list`` and ``import``."""
         return {
             **self.info.to_json(),
             "path": str(self.path),
@@ -235,6 +236,7 @@ class ListStore:
 
     @property
     def archive_dir(self) -> Path:
+        """Where superseded lists are kept."""
         return self.directory / "archive"
 
     def _active_paths(self) -> list[Path]:

@@ -189,6 +189,11 @@ def test_a_conflicting_dob_clears_a_weaker_name_match(screener: Screener) -> Non
     assert against.outcome is Outcome.CLEAR
 
 
+def test_a_datetime_of_birth_is_taken_as_its_date(screener: Screener) -> None:
+    m = match_for(screen(screener, "ERIKSSON", "ANNA MARIA", dt.datetime(1980, 2, 3, 0, 0)), "9002")
+    assert m.dob is DobAgreement.EXACT
+
+
 def test_dob_agreement_rules() -> None:
     day = dt.date(1974, 8, 12)
     assert dob_agreement(day, []) is DobAgreement.NOT_LISTED
