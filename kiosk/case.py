@@ -383,7 +383,7 @@ class VerificationCase:
             result = self._screener.screen(subject)
         except KioskError as exc:
             return None, ScreeningSignals(False, error_code=exc.code)
-        lists = tuple(f"{i.source}:{i.version}" for i in result.lists)
+        lists = tuple(f"{i.source}:{i.version}:{i.sha256[:16]}" for i in result.lists)
         return result, ScreeningSignals(True, result.outcome.value, lists)
 
     def _models_used(self, with_liveness: bool) -> tuple[tuple[str, str], ...]:
@@ -448,6 +448,16 @@ def document_signals(reading: Any) -> DocumentSignals:
         names_trusted=names_trusted,
         quality_issues=tuple(reading.quality.issues),
         portrait_found=reading.portrait.box is not None,
+    )
+
+
+def screening_options(policy: SitePolicy) -> Any:
+    """The screener's thresholds from the site policy."""
+    from pipeline.screening import ScreeningOptions
+
+    return ScreeningOptions(
+        review_threshold=policy.screening_review_threshold,
+        hit_without_listed_dob=policy.screening_hit_without_dob,
     )
 
 

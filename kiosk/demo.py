@@ -155,7 +155,7 @@ def run_demo() -> DemoRun:
     """Run the demo case: the simulated customer follows the prompts of the live session."""
     import time
 
-    from kiosk.case import VerificationCase
+    from kiosk.case import VerificationCase, screening_options
     from pipeline.screening import Screener, load_list
 
     material = build_material()
@@ -163,7 +163,7 @@ def run_demo() -> DemoRun:
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         list_file = Path(tmp) / "demo-list.ftm.jsonl"
         list_file.write_text("\n".join(json.dumps(e) for e in DEMO_LIST) + "\n", "utf-8")
-        screener = Screener.from_lists((load_list(list_file),))
+        screener = Screener.from_lists((load_list(list_file),), screening_options(policy))
     synthesis = 0.0
     frames = 0
     with VerificationCase(policy, screener=screener) as case:

@@ -33,6 +33,9 @@ class SitePolicy:
         face_model: embedding model, None for the profile's preferred one.
         face_threshold: override of the model's calibrated threshold, or None.
         liveness: options for the liveness session.
+        screening_review_threshold: combined name score from which a match is reviewed.
+        screening_hit_without_dob: a near-exact name on a list entry without a date of
+            birth is a hit (a hard reject) rather than a review.
         sync_fields: extra case fields this site allows upstream.
         path: where it was loaded from ("<default>" for the bundled one).
     """
@@ -42,6 +45,8 @@ class SitePolicy:
     face_model: str | None
     face_threshold: float | None
     liveness: SessionOptions
+    screening_review_threshold: float = 0.85
+    screening_hit_without_dob: bool = False
     sync_fields: tuple[str, ...] = ()
     path: str = "<default>"
 
@@ -73,6 +78,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
     },
     "rules": {"review_score": float, "weights": dict},
     "unknown": {"document": str, "face": str, "liveness": str, "screening": str},
+    "screening": {"review_threshold": float, "hit_without_listed_dob": bool},
     "sync": {"fields": list},
 }
 
@@ -154,6 +160,16 @@ def parse_policy(raw: Mapping[str, Any], content_hash: str, where: str = "policy
         face_model=face.get("model"),
         face_threshold=threshold,
         liveness=_liveness_options(live, where),
+        screening_review_threshold=_ranged(
+            raw.get("screening", {}).get("review_threshold", 0.85),
+            0.5,
+            1.0,
+            "screening.review_threshold",
+            where,
+        ),
+        screening_hit_without_dob=bool(
+            raw.get("screening", {}).get("hit_without_listed_dob", False)
+        ),
         sync_fields=tuple(str(f) for f in raw.get("sync", {}).get("fields", ())),
         path=where,
     )

@@ -68,7 +68,7 @@ def run_verify(
     from pipeline.image import DOCUMENT_MAX_SIDE, SELFIE_MAX_SIDE, load_image
 
     policy = load_policy(policy_path)
-    screener = _screener(sanctions) if sanctions else None
+    screener = _screener(sanctions, policy) if sanctions else None
     doc_image = load_image(document, max_side=DOCUMENT_MAX_SIDE)
     selfie_path = Path(selfie)
     still = selfie_path.is_file() and selfie_path.suffix.lower() in (
@@ -99,10 +99,11 @@ def run_verify(
         return case.finish()
 
 
-def _screener(paths: list[Path]) -> Any:
+def _screener(paths: list[Path], policy: Any) -> Any:
+    from kiosk.case import screening_options
     from pipeline.screening import Screener, load_list
 
-    return Screener.from_lists(tuple(load_list(p) for p in paths))
+    return Screener.from_lists(tuple(load_list(p) for p in paths), screening_options(policy))
 
 
 def case_payload(result: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.models
 
 
 @pytest.fixture(scope="module")
-def passport(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def passport_truth(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple:
     """A synthetic TD3 passport page carrying a photo of the first fixture person."""
     from pipeline.face import detect_faces
     from pipeline.image import SELFIE_MAX_SIDE, load_image
@@ -28,7 +28,12 @@ def passport(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     doc = render_document("TD3", 11, portrait=portrait)
     path = tmp_path_factory.mktemp("doc") / "passport.png"
     cv2.imwrite(str(path), doc.image)
-    return path
+    return path, doc.truth.identity
+
+
+@pytest.fixture(scope="module")
+def passport(passport_truth: tuple) -> Path:
+    return passport_truth[0]
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +130,61 @@ def test_bad_inputs_are_named(
     proc = run_cli(*args)
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["error"]["code"] == expected
+
+
+def _ftm_list(path: Path, people: list[tuple[str, str]]) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "id": f"t-{i}",
+                "schema": "Person",
+                "properties": {"name": [name], "birthDate": [dob], "topics": ["sanction"]},
+            }
+        )
+        for i, (name, dob) in enumerate(people)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_screening_clear_and_hit(
+    model_registry: ModelRegistry, shared_data: Path, passport_truth: tuple, tmp_path: Path
+) -> None:
+    path, identity = passport_truth
+    selfie = shared_data / "faces" / "face_recognition" / "obama2.jpg"
+    unrelated = _ftm_list(tmp_path / "clear.jsonl", [("Boris Kalganov", "1961-02-03")])
+    proc = run_cli(
+        "verify",
+        "--document",
+        str(path),
+        "--selfie",
+        str(selfie),
+        "--sanctions",
+        str(unrelated),
+        "--json",
+    )
+    case = json.loads(proc.stdout)
+    assert case["screening"]["outcome"] == "clear"
+    assert "screening_unknown" not in [r["code"] for r in case["reasons"]]
+    assert case["signals"]["screening"]["lists"], "the decision cites the list it used"
+
+    listed = _ftm_list(
+        tmp_path / "hit.jsonl",
+        [
+            ("Boris Kalganov", "1961-02-03"),
+            (f"{identity.given_names} {identity.surname}", identity.date_of_birth.isoformat()),
+        ],
+    )
+    proc = run_cli(
+        "verify",
+        "--document",
+        str(path),
+        "--selfie",
+        str(selfie),
+        "--sanctions",
+        str(listed),
+        "--json",
+    )
+    case = json.loads(proc.stdout)
+    assert case["decision"] == "rejected"
+    assert case["reasons"][0]["code"] == "sanctions_hit"
