@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "verify_cmd",
     "store_cmd",
     "screening_cmd",
+    "sync_cmd",
 )
 
 

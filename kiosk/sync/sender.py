@@ -1,0 +1,579 @@
+"""The sender: drains the store's outbox to the receiver, at least once, in creation order.
+
+One pass (:meth:`Sender.drain`) takes due outbox rows oldest first, checks
+each payload against the allow-listed schema once more (a row that fails is
+never sent), signs it, and POSTs it with up to ``concurrency`` requests in
+flight. Every outcome is written to the store before the pass moves on, so
+a restart resumes where the last one stopped:
+
+=========================================  =========================================
+answer                                     what happens
+=========================================  =========================================
+200 with a valid receipt                   delivered (``Idempotent-Replayed``: a
+                                           duplicate, also delivered)
+409 ``replayed`` with a valid receipt      delivered (the receiver has these bytes)
+409 ``idempotency_conflict``; 400, 411,    rejected: set aside, never retried,
+413, 415, 422                              shown by ``kiosk sync status``
+401 (signature, clock), 403, 404, 405,     retried with back-off, and the pass stops:
+429, 503, TLS pin mismatch, 200 without    the fault is the device's set-up or the
+a valid receipt                            upstream, not this message
+network error, time-out, other 5xx         retried with back-off; the pass stops after
+                                           ``halt_after`` such failures in a row
+=========================================  =========================================
+
+Back-off is exponential with full jitter, capped at 24 hours:
+``max(floor, uniform(0, min(cap, base * 2**attempts)))``. A rejected message
+keeps its row, marked by a next attempt at :data:`PARKED_AT`.
+
+The app runs one :class:`SenderThread`; ``kiosk sync push`` runs one pass.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import logging
+import random
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kiosk.errors import KioskError
+from kiosk.sync.errors import PayloadInvalid
+from kiosk.sync.payload import parse_payload
+from kiosk.sync.signing import (
+    DEVICE_HEADER,
+    ED25519_HEADER,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    ed25519_header,
+    receipt_matches,
+    signature_header,
+)
+from kiosk.sync.transport import HttpTransport, TransportError, WireResponse
+
+if TYPE_CHECKING:
+    from kiosk.store import OutboxItem, Store
+    from kiosk.sync.config import SyncSettings
+
+log = logging.getLogger("kiosk.sync.sender")
+
+# A rejected message's next attempt: never, in practice; still an undelivered row.
+PARKED_AT = datetime(9999, 12, 31, tzinfo=UTC)
+_EVERYTHING_BUT_PARKED = PARKED_AT - timedelta(days=1)
+_CODE_RE = re.compile(r"^[a-z0-9_]{1,48}$")
+_REJECT_STATUSES = frozenset({400, 411, 413, 415, 422})
+_HALT_STATUSES = frozenset({401, 403, 404, 405, 429, 503})
+
+
+class Transport(Protocol):
+    """What the sender needs from HTTP (:class:`kiosk.sync.transport.HttpTransport`)."""
+
+    def post(self, body: bytes, headers: Sequence[tuple[str, str]]) -> WireResponse: ...
+
+    def close(self) -> None: ...
+
+
+class Verdict(enum.Enum):
+    """What one delivery attempt means for its outbox row."""
+
+    DELIVERED = "delivered"
+    DUPLICATE = "duplicate"  # the receiver already had it: delivered too
+    RETRY = "retry"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """The outcome of one POST.
+
+    Attributes:
+        outbox_id: the row.
+        verdict: delivered, duplicate, retry or rejected.
+        kind: why it was not delivered (``network``, ``timeout``, ``tls``, ``tls_pin``,
+            ``http_500``, ``signature``, ``clock``, ``config``, ``bad_response``,
+            ``conflict``, ``rejected_<code>``, ``schema_local``); "" when delivered.
+        detail: one short sentence, without personal data.
+        status: HTTP status, or None when there was no answer.
+        halt: stop the pass: the problem is not specific to this message.
+        retry_after_s: the receiver's ``Retry-After``, if any.
+    """
+
+    outbox_id: int
+    verdict: Verdict
+    kind: str = ""
+    detail: str = ""
+    status: int | None = None
+    halt: bool = False
+    retry_after_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BackoffPolicy:
+    """Exponential back-off with full jitter.
+
+    Attributes:
+        base_s: ceiling of the first retry's delay.
+        cap_s: largest delay (24 hours).
+        floor_s: smallest delay, so a retry never spins.
+    """
+
+    base_s: float = 2.0
+    cap_s: float = 86_400.0
+    floor_s: float = 1.0
+
+    def ceiling_s(self, attempts: int) -> float:
+        """Upper bound of the delay after ``attempts`` earlier failed attempts."""
+        return min(self.cap_s, self.base_s * 2.0 ** min(max(attempts, 0), 64))
+
+    def delay_s(self, attempts: int, rng: random.Random) -> float:
+        """A delay drawn uniformly from ``[0, ceiling]``, at least ``floor_s``."""
+        return max(self.floor_s, rng.uniform(0.0, self.ceiling_s(attempts)))
+
+
+@dataclass(frozen=True, slots=True)
+class SenderOptions:
+    """Tuning of a sender.
+
+    Attributes:
+        batch_size: outbox rows read per query.
+        halt_after: transient failures in a row that end a pass.
+        backoff: retry schedule.
+    """
+
+    batch_size: int = 64
+    halt_after: int = 3
+    backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """What one pass did.
+
+    Attributes:
+        attempted: messages sent (or refused locally).
+        delivered: first deliveries acknowledged.
+        duplicates: acknowledged as already held by the receiver.
+        retried: failed, scheduled again.
+        rejected: set aside for good.
+        halted: the failure kind that stopped the pass early, or None.
+        seconds: wall time of the pass.
+    """
+
+    attempted: int
+    delivered: int
+    duplicates: int
+    retried: int
+    rejected: int
+    halted: str | None
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """A message set aside: the receiver refused it for good."""
+
+    outbox_id: int
+    case_id: str | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """Queue health (``kiosk sync status``).
+
+    Attributes:
+        configured: a URL is set.
+        endpoint, site_id, device_id: from the settings (None when not configured).
+        queue_length: undelivered messages still to be tried.
+        due_now: of those, the ones whose next attempt has come.
+        rejected: messages set aside.
+        delivered: delivered rows still kept by retention.
+        oldest_pending_at: creation time of the oldest undelivered message.
+        last_success_at, last_error_at, last_error: from the store.
+        rejected_items: the first 20 rejected messages.
+    """
+
+    configured: bool
+    endpoint: str | None
+    site_id: str | None
+    device_id: str | None
+    queue_length: int
+    due_now: int
+    rejected: int
+    delivered: int
+    oldest_pending_at: datetime | None
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+    last_error: str | None
+    rejected_items: tuple[RejectedItem, ...] = ()
+
+
+@dataclass
+class _Pass:
+    """Counters of one pass (internal, mutable)."""
+
+    attempted: int = 0
+    in_a_row: int = 0
+    halted: str | None = None
+    counts: dict[Verdict, int] = field(default_factory=lambda: {v: 0 for v in Verdict})
+    retried: set[int] = field(default_factory=set)
+    delivered: list[int] = field(default_factory=list)
+
+
+def _result(pair: tuple[OutboxItem, Future[Attempt]]) -> tuple[OutboxItem, Attempt]:
+    return pair[0], pair[1].result()
+
+
+def utc_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sender:
+    """Drains one store's outbox to the configured receiver.
+
+    Args:
+        store: the open store.
+        settings: URL, keys and identifiers.
+        options: batch size, halting and back-off.
+        transport: HTTP client (default: :class:`HttpTransport` for ``settings``).
+        clock: scheduling time (due rows, next attempts); injectable for simulations.
+        wall: UNIX time for signature timestamps (the receiver checks it).
+        rng: jitter source; seed it for a reproducible schedule.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: SyncSettings,
+        *,
+        options: SenderOptions | None = None,
+        transport: Transport | None = None,
+        clock: Callable[[], datetime] = utc_clock,
+        wall: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._options = options or SenderOptions()
+        self._transport: Transport = transport or HttpTransport(
+            settings.endpoint,
+            timeout_s=settings.timeout_s,
+            pins=settings.pins,
+            ca_file=settings.ca_file,
+        )
+        self._clock = clock
+        self._wall = wall
+        self._rng = rng or random.Random()
+        self._pool: ThreadPoolExecutor | None = None
+        self._drain_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the HTTP workers and close connections."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._transport.close()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def drain(self, *, limit: int | None = None, ignore_backoff: bool = False) -> DrainReport:
+        """One pass over the due messages, oldest first; each is tried at most once.
+
+        Args:
+            limit: stop after this many attempts.
+            ignore_backoff: also try messages whose next attempt has not come
+                (``kiosk sync push``); rejected ones are still skipped.
+
+        Returns:
+            Counts, and the failure kind that stopped the pass early, if any.
+        """
+        with self._drain_lock:
+            return self._drain(limit, ignore_backoff)
+
+    def deliver(self, item: OutboxItem) -> Attempt:
+        """Sign and POST one outbox row and classify the answer (writes nothing)."""
+        try:
+            payload = parse_payload(item.payload)
+        except PayloadInvalid as exc:
+            return Attempt(item.outbox_id, Verdict.REJECTED, "schema_local", exc.message)
+        settings = self._settings
+        timestamp = int(self._wall())
+        headers = [
+            ("Content-Type", "application/json"),
+            (SIGNATURE_HEADER, signature_header(settings.secret.value, timestamp, item.payload)),
+            (DEVICE_HEADER, payload.device_id),
+            (IDEMPOTENCY_HEADER, payload.case_id),
+        ]
+        if settings.ed25519_key is not None:
+            headers.append(
+                (ED25519_HEADER, ed25519_header(settings.ed25519_key, timestamp, item.payload))
+            )
+        try:
+            response = self._transport.post(item.payload, headers)
+        except TransportError as exc:
+            return Attempt(
+                item.outbox_id,
+                Verdict.RETRY,
+                exc.kind,
+                exc.message,
+                halt=exc.kind in ("tls", "tls_pin"),
+            )
+        return classify_response(
+            item.outbox_id, payload.case_id, item.payload, response, settings.secret.value
+        )
+
+    # ---- internals ----------------------------------------------------------------
+
+    def _drain(self, limit: int | None, ignore_backoff: bool) -> DrainReport:
+        started = time.perf_counter()
+        outbox = self._store.outbox
+        horizon = _EVERYTHING_BUT_PARKED if ignore_backoff else self._clock()
+        opts = self._options
+        state = _Pass()
+        while state.halted is None and (limit is None or state.attempted < limit):
+            want = (
+                opts.batch_size if limit is None else min(opts.batch_size, limit - state.attempted)
+            )
+            # rows retried in this pass are due again at once when back-off is ignored
+            fetched = outbox.due(now=horizon, limit=want + len(state.retried))
+            items = [i for i in fetched if i.outbox_id not in state.retried][:want]
+            if not items:
+                break
+            in_flight: deque[tuple[OutboxItem, Future[Attempt]]] = deque()
+            for item in items:
+                if state.halted is not None:
+                    break
+                in_flight.append((item, self._submit(item)))
+                if len(in_flight) >= self._settings.concurrency:
+                    self._settle(state, *_result(in_flight.popleft()))
+            while in_flight:
+                self._settle(state, *_result(in_flight.popleft()))
+            if state.delivered:
+                outbox.mark_delivered_many(state.delivered, at=self._clock())
+                state.delivered = []
+        report = DrainReport(
+            attempted=state.attempted,
+            delivered=state.counts[Verdict.DELIVERED],
+            duplicates=state.counts[Verdict.DUPLICATE],
+            retried=state.counts[Verdict.RETRY],
+            rejected=state.counts[Verdict.REJECTED],
+            halted=state.halted,
+            seconds=time.perf_counter() - started,
+        )
+        if report.attempted:
+            log.info(
+                "sync pass: attempted=%d delivered=%d duplicates=%d retried=%d rejected=%d "
+                "halted=%s",
+                report.attempted,
+                report.delivered,
+                report.duplicates,
+                report.retried,
+                report.rejected,
+                report.halted or "no",
+            )
+        return report
+
+    def _submit(self, item: OutboxItem) -> Future[Attempt]:
+        if self._settings.concurrency == 1:
+            done: Future[Attempt] = Future()
+            done.set_result(self.deliver(item))
+            return done
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self._settings.concurrency, thread_name_prefix="kiosk-sync-http"
+            )
+        return self._pool.submit(self.deliver, item)
+
+    def _settle(self, state: _Pass, item: OutboxItem, attempt: Attempt) -> None:
+        """Record one outcome (in creation order); deliveries are written per batch."""
+        state.attempted += 1
+        state.counts[attempt.verdict] += 1
+        if attempt.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
+            state.delivered.append(item.outbox_id)
+            state.in_a_row = 0
+        elif attempt.verdict is Verdict.REJECTED:
+            self._set_aside(item, attempt)
+            state.in_a_row = 0
+        else:
+            self._schedule_retry(item, attempt)
+            state.retried.add(item.outbox_id)
+            state.in_a_row += 1
+            if attempt.halt or state.in_a_row >= self._options.halt_after:
+                state.halted = state.halted or attempt.kind
+
+    def _schedule_retry(self, item: OutboxItem, attempt: Attempt) -> None:
+        backoff = self._options.backoff
+        delay = backoff.delay_s(item.attempts, self._rng)
+        if attempt.retry_after_s is not None:
+            delay = max(delay, min(attempt.retry_after_s, backoff.cap_s))
+        next_at = self._clock() + timedelta(seconds=delay)
+        self._store.outbox.mark_failed(item.outbox_id, _error_text(attempt), next_at)
+
+    def _set_aside(self, item: OutboxItem, attempt: Attempt) -> None:
+        log.warning(
+            "sync: message %d (case %s) rejected for good: %s",
+            item.outbox_id,
+            item.case_id,
+            attempt.kind,
+        )
+        self._store.outbox.mark_failed(item.outbox_id, _error_text(attempt), PARKED_AT)
+
+
+def classify_response(
+    outbox_id: int, case_id: str, body: bytes, response: WireResponse, secret: bytes
+) -> Attempt:
+    """What a receiver's answer means for the message (see the module table).
+
+    Args:
+        outbox_id: the row.
+        case_id: the payload's case id.
+        body: the exact bytes sent (the receipt covers their sha256).
+        response: the answer.
+        secret: the device secret the receipt is checked with.
+    """
+    status = response.status
+    answer = _json_object(response.body)
+    error = answer.get("error")
+    raw_code = error.get("code") if isinstance(error, dict) else None
+    code = raw_code if isinstance(raw_code, str) and _CODE_RE.match(raw_code) else ""
+    acknowledged = answer.get("case_id") == case_id and receipt_matches(
+        secret, case_id, body, answer.get("receipt")
+    )
+
+    def retry(kind: str, detail: str, *, halt: bool = False) -> Attempt:
+        return Attempt(outbox_id, Verdict.RETRY, kind, detail, status, halt, response.retry_after_s)
+
+    if status == 200:
+        if not acknowledged:
+            return retry("bad_response", "The upstream answered 200 without a valid receipt.")
+        verdict = Verdict.DUPLICATE if response.idempotent_replayed else Verdict.DELIVERED
+        return Attempt(outbox_id, verdict, status=status)
+    if status == 409 and code == "replayed" and acknowledged:
+        return Attempt(outbox_id, Verdict.DUPLICATE, status=status)
+    if status == 409 and code == "idempotency_conflict":
+        return Attempt(
+            outbox_id,
+            Verdict.REJECTED,
+            "conflict",
+            "The upstream holds a different payload for this case id.",
+            status,
+        )
+    if status in _REJECT_STATUSES:
+        return Attempt(
+            outbox_id,
+            Verdict.REJECTED,
+            f"rejected_{code or status}",
+            f"The upstream refused the message ({status} {code or 'no code'}).",
+            status,
+        )
+    if status == 401:
+        kind = "clock" if code == "stale_timestamp" else "signature"
+        return retry(kind, f"The upstream refused the signature ({code or 'no code'}).", halt=True)
+    if status in _HALT_STATUSES:
+        kind = "config" if status in (403, 404, 405) else f"http_{status}"
+        return retry(kind, f"The upstream answered {status} ({code or 'no code'}).", halt=True)
+    if status == 408 or 500 <= status <= 599:
+        return retry(f"http_{status}", f"The upstream answered {status} ({code or 'no code'}).")
+    return retry(f"http_{status}", f"The upstream answered {status}.", halt=True)
+
+
+def sync_status(
+    store: Store, settings: SyncSettings | None, *, now: datetime | None = None
+) -> SyncStatus:
+    """Queue length, rejected messages, last success and last error."""
+    outbox = store.outbox
+    stats = outbox.stats()
+    at = now or utc_clock()
+    undelivered = outbox.due(now=PARKED_AT, limit=stats.pending) if stats.pending else ()
+    parked = [i for i in undelivered if i.next_attempt_at >= PARKED_AT]
+    waiting = [i for i in undelivered if i.next_attempt_at < PARKED_AT]
+    return SyncStatus(
+        configured=settings is not None,
+        endpoint=settings.endpoint if settings else None,
+        site_id=settings.site_id if settings else None,
+        device_id=settings.device_id if settings else None,
+        queue_length=len(waiting),
+        due_now=sum(1 for i in waiting if i.next_attempt_at <= at),
+        rejected=len(parked),
+        delivered=stats.delivered,
+        oldest_pending_at=stats.oldest_pending_at,
+        last_success_at=stats.last_success_at,
+        last_error_at=stats.last_error_at,
+        last_error=stats.last_error,
+        rejected_items=tuple(
+            RejectedItem(i.outbox_id, i.case_id, i.last_error) for i in parked[:20]
+        ),
+    )
+
+
+class SenderThread:
+    """The app's one sender thread: a pass when poked (a case was saved) or every
+    ``poll_interval_s``, and at once again while passes make progress.
+
+    Args:
+        sender: the sender to run.
+        poll_interval_s: longest wait between passes.
+    """
+
+    def __init__(self, sender: Sender, *, poll_interval_s: float = 30.0) -> None:
+        self._sender = sender
+        self._poll = poll_interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.last_report: DrainReport | None = None
+
+    def start(self) -> None:
+        """Start the thread (once)."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="kiosk-sync", daemon=True)
+            self._thread.start()
+
+    def poke(self) -> None:
+        """Run a pass soon (call after saving a case)."""
+        self._wake.set()
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Finish the current pass and stop."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            report: DrainReport | None = None
+            try:
+                report = self._sender.drain()
+            except KioskError as exc:
+                log.warning("sync pass failed: %s", exc.code)
+            except Exception:  # the thread must survive a bug; the log has the details
+                log.exception("sync pass failed unexpectedly")
+            self.last_report = report
+            progressing = report is not None and report.attempted > 0 and report.halted is None
+            if not progressing:
+                self._wake.wait(self._poll)
+                self._wake.clear()
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _error_text(attempt: Attempt) -> str:
+    return f"{attempt.kind}: {attempt.detail}" if attempt.detail else attempt.kind
