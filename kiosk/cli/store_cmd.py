@@ -83,7 +83,7 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
 
 def _kdf_flags(parser: Parser) -> None:
     parser.add_argument("--kdf-time", type=int, help="Argon2id passes (default 3)")
-    parser.add_argument("--kdf-memory-mib", type=int, help="Argon2id memory in MiB (default 128)")
+    parser.add_argument("--kdf-memory-mib", type=int, help="Argon2id memory in MiB (default 64)")
     parser.add_argument("--kdf-parallelism", type=int, help="Argon2id lanes (default 2)")
 
 
