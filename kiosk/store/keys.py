@@ -75,9 +75,9 @@ MIN_NEW_PASSPHRASE_CHARS = 10
 
 # Argon2id defaults: RFC 9106's second recommended setting (64 MiB, 3 passes),
 # with 2 lanes for the kiosk's 2 cores; about 4x OWASP's minimum (19 MiB, t=2).
-# On the 2-vCPU AMD EPYC development VM: ~0.15-0.3 s with the CPU to itself,
-# <= 0.82 s while other jobs loaded both cores (128 MiB, t=3 took up to 2.4 s
-# there, missing the 1 s open budget). Raise them per site with
+# On the 2-vCPU AMD EPYC development VM: ~0.13 s with the CPU to itself,
+# 0.3-0.86 s while other jobs loaded both cores (load average 5-7), where
+# 128 MiB, t=3 took 1.1-2.4 s and missed the 1 s open budget. Raise them per site with
 # ``kiosk store passwd --kdf-memory-mib/--kdf-time`` (see tests/bench/bench_store.py).
 DEFAULT_TIME_COST = 3
 DEFAULT_MEMORY_KIB = 64 * 1024
