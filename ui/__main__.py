@@ -1,0 +1,7 @@
+"""``python -m ui``: the kiosk application."""
+
+import sys
+
+from ui.app import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The customer screens, one module each; the controller switches between them."""

@@ -1,0 +1,1 @@
+"""The staff console: PIN sign-in, review queue, settings and status."""

@@ -1,0 +1,1 @@
+"""Shared widgets: the camera view and its overlays, icons, the header."""
