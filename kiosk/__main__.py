@@ -1,7 +1,7 @@
-"""``python -m kiosk``: the command line (the app once it exists, with no arguments)."""
+"""``python -m kiosk``: the command line; with no arguments, the kiosk app."""
 
 import sys
 
 from kiosk.cli import main
 
-sys.exit(main())
+sys.exit(main(sys.argv[1:] or ["app"]))

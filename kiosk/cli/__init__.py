@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "store_cmd",
     "screening_cmd",
     "sync_cmd",
+    "app_cmd",
+    "staff_cmd",
 )
 
 
