@@ -10,13 +10,14 @@ turns the result into a :class:`~pipeline.liveness.types.LivenessSignal`.
 The estimator is POS (Wang et al. 2017, "Algorithmic principles of remote PPG")
 with three additions for cheap, compressed, unevenly exposed video:
 
-* glitch frames (a frame whose brightness jumps away from its neighbours in
-  every region at once: an exposure or content glitch, a dropped landmark) are
+* glitch frames (a frame whose brightness jumps away from its neighbours: an
+  exposure or content glitch, usually in every region at once; a lost face) are
   found jointly across the regions and interpolated over;
-* the illumination common to the face is regressed out of every region's log
-  colour channels (log intensity of every region and its square), so frame-to-frame
-  exposure and lighting swings that do not scale all channels alike (black level,
-  clipping, compression) do not leak into the chrominance POS works on;
+* when the face's brightness swings far more than a pulse can (exposure hunting,
+  flicker), the face-wide illumination (log brightness of every region and its
+  square) is regressed out of every region's log colour channels, so swings that
+  do not scale all channels alike (black level, clipping, compression) do not leak
+  into the chrominance POS works on;
 * regions are fused by averaging their normalised Welch spectra weighted by
   1 / noise power (maximum-ratio combining: noisier regions count less).
 
@@ -110,20 +111,26 @@ class RppgOptions:
         max_window_s: the streaming estimator keeps this many seconds of samples.
         segment_s: Welch segment length in seconds (shorter windows use one segment).
         glitch_z: a frame whose log brightness departs from its neighbours' running
-            median by more than this many robust standard deviations (median over
-            regions) is a glitch and is interpolated over.
+            median by more than this many robust standard deviations (root mean
+            square over the regions) is a glitch and is interpolated over.
         max_rejected_fraction: above this fraction of glitch frames the result is UNKNOWN.
         snr_half_width_hz: half-width of the window around the pulse frequency counted
             as signal in the SNR (the second harmonic uses twice this).
         pass_snr_db: SNR (dB) from which the pulse counts as evidence of a live
-            person. The default is the 99th percentile of the SNR of pulse-free
-            noise over 10-second windows (see tests/eval/eval_rppg.py), so a
-            sequence without a pulse passes in about 1 % of cases.
+            person. The default sits above the 99th percentile of the SNR of
+            pulse-free noise over 10-second windows at 15 and 30 fps, one or three
+            regions (about 0.6 dB for one region, -1.4 dB for three; measured by
+            ``tests/eval/eval_rppg.py``), so a sequence without a pulse passes in
+            fewer than 1 % of cases; longer windows pass noise even less often.
         weight: the signal's weight in the fusion.
         prior_bpm: optional centre of a Gaussian prior on the heart rate (bpm) that
             multiplies the fused spectrum when picking the peak; None = no prior.
             The SNR is always measured on the spectrum without the prior.
         prior_sd_bpm: standard deviation of that prior (bpm).
+        reject_glitches: find and interpolate over glitch frames (off only for
+            ablations).
+        regress_illumination: regress the face-wide illumination out of each region
+            (off only for ablations).
     """
 
     band_hz: tuple[float, float] = (0.7, 3.5)
@@ -133,10 +140,12 @@ class RppgOptions:
     glitch_z: float = 4.0
     max_rejected_fraction: float = 0.4
     snr_half_width_hz: float = 0.1
-    pass_snr_db: float = 0.0
+    pass_snr_db: float = 1.5
     weight: float = 1.0
     prior_bpm: float | None = None
     prior_sd_bpm: float = 15.0
+    reject_glitches: bool = True
+    regress_illumination: bool = True
 
     def __post_init__(self) -> None:
         lo, hi = self.band_hz
@@ -388,7 +397,9 @@ def estimate_pulse(samples: Sequence[SkinSample], options: RppgOptions | None = 
             duration, len(samples), fs, 0, regions, f"frame rate {fs:.1f} Hz is too low"
         )
     grid, rgb, valid = _resample(times, colors, fs)
-    rejected = ~valid | _glitch_frames(rgb, valid, fs, options.glitch_z)
+    rejected = ~valid
+    if options.reject_glitches:
+        rejected = rejected | _glitch_frames(rgb, valid, fs, options.glitch_z)
     n_rejected = int(rejected.sum())
     if n_rejected > options.max_rejected_fraction * grid.size:
         return _unmeasured(
@@ -400,7 +411,7 @@ def estimate_pulse(samples: Sequence[SkinSample], options: RppgOptions | None = 
             f"{n_rejected} of {grid.size} frames are unusable",
         )
     rgb = _interpolate_rejected(rgb, rejected)
-    pulses = _pulse_signals(rgb, fs, (lo, hi))
+    pulses = _pulse_signals(rgb, fs, (lo, hi), regress=options.regress_illumination)
     freqs, spectra, weights = _region_spectra(pulses, fs, (lo, hi), options.segment_s)
     if weights.sum() <= 0:
         return _unmeasured(duration, len(samples), fs, n_rejected, regions, _NO_VARIATION)
@@ -476,6 +487,8 @@ def rppg_signal(result: RppgResult, options: RppgOptions | None = None) -> Liven
 _NO_VARIATION = "no colour variation in the skin"
 _EPS = 1e-12
 _POS_WINDOW_S = 1.6  # POS window (Wang et al. 2017)
+# a pulse moves skin brightness by well under 3 % (std); more is illumination or exposure
+_PULSE_SWING_MAX = 0.03
 
 
 def _check_frame(frame: Pixels) -> None:
@@ -549,16 +562,24 @@ def _resample(
 def _glitch_frames(
     rgb: FloatArray, valid: np.ndarray[Any, np.dtype[np.bool_]], fs: float, z_limit: float
 ) -> np.ndarray[Any, np.dtype[np.bool_]]:
-    """Frames whose log brightness jumps away from a short running median in all regions."""
+    """Frames whose log brightness jumps away from a running median (0.6 s): the RMS over
+    the regions of each region's robust z-score exceeds ``z_limit``. A second pass on
+    the repaired series finds glitches that crowded each other in the first."""
     from scipy.ndimage import median_filter
 
-    width = max(3, round(fs / 3.0) | 1)
-    log_i = np.log(np.maximum(rgb.mean(axis=2), 0.5))  # (regions, n)
-    residual = log_i - median_filter(log_i, size=(1, width), mode="nearest")
-    usable = residual[:, valid] if valid.any() else residual
-    mad = 1.4826 * np.median(np.abs(usable), axis=1, keepdims=True) + 1e-9
-    z = np.median(np.abs(residual) / mad, axis=0)
-    result: np.ndarray[Any, np.dtype[np.bool_]] = z > z_limit
+    width = max(5, round(0.6 * fs) | 1)
+    rejected = ~valid
+    for _ in range(2):
+        log_i = np.log(np.maximum(_interpolate_rejected(rgb, rejected).mean(axis=2), 0.5))
+        residual = log_i - median_filter(log_i, size=(1, width), mode="mirror")
+        usable = residual[:, ~rejected] if (~rejected).any() else residual
+        mad = 1.4826 * np.median(np.abs(usable), axis=1, keepdims=True) + 1e-9
+        z = np.sqrt(np.mean((residual / mad) ** 2, axis=0))  # RMS over the regions
+        found = (z > z_limit) & ~rejected
+        if not found.any():
+            break
+        rejected = rejected | found
+    result: np.ndarray[Any, np.dtype[np.bool_]] = rejected & valid
     return result
 
 
@@ -584,19 +605,30 @@ def _bandpass(x: FloatArray, fs: float, lo: float, hi: float) -> FloatArray:
     return result
 
 
-def _pulse_signals(rgb: FloatArray, fs: float, band: tuple[float, float]) -> FloatArray:
-    """One POS pulse signal per region, (regions, n), after the illumination clean-up."""
+def _pulse_signals(
+    rgb: FloatArray, fs: float, band: tuple[float, float], *, regress: bool = True
+) -> FloatArray:
+    """One POS pulse signal per region, (regions, n), after the illumination clean-up.
+
+    The illumination regression runs only when the face's brightness swings more than
+    a pulse can explain (band-limited log-brightness std above ``_PULSE_SWING_MAX``):
+    with small swings the regressors would be mostly pulse, and regressing on them
+    would remove the pulse itself.
+    """
     pre_lo, pre_hi = 0.7 * band[0], min(1.4 * band[1], 0.49 * fs)
     logs = np.log(np.maximum(rgb, 0.5) / np.maximum(rgb.mean(axis=1, keepdims=True), 0.5))
-    intensity = logs.mean(axis=2).T  # (n, regions): log brightness of each region
-    nuisance = np.concatenate([intensity, (intensity - intensity.mean(axis=0)) ** 2], axis=1)
+    intensity = _bandpass(logs.mean(axis=2).T, fs, pre_lo, pre_hi)  # (n, regions)
+    regress = regress and float(np.median(intensity.std(axis=0))) > _PULSE_SWING_MAX
+    nuisance = np.concatenate([intensity, intensity**2 - (intensity**2).mean(axis=0)], axis=1)
     nuisance = _bandpass(nuisance, fs, pre_lo, pre_hi)
     window = max(4, math.ceil(_POS_WINDOW_S * fs))
     out = np.zeros(rgb.shape[:2])
     for i in range(rgb.shape[0]):
         channels = _bandpass(logs[i], fs, pre_lo, pre_hi)  # (n, 3)
-        coef, *_ = np.linalg.lstsq(nuisance, channels, rcond=None)
-        pulse = _pos(channels - nuisance @ coef, window)
+        if regress:
+            coef, *_ = np.linalg.lstsq(nuisance, channels, rcond=None)
+            channels = channels - nuisance @ coef
+        pulse = _pos(channels, window)
         out[i] = _bandpass(pulse, fs, band[0], band[1])
     return out
 
