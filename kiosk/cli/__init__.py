@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "document_cmd",
     "face_cmd",
     "liveness_replay_cmd",
+    "liveness_cmd",
     "verify_cmd",
     "store_cmd",
     "screening_cmd",
