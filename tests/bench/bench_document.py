@@ -96,16 +96,20 @@ def main() -> None:
         print("\n== CLI, whole process, warm (median of runs after one discarded) ==")
         for command in ("mrz", "document"):
             for name, path in paths.items():
-                _cli([command, str(path), "--json", "--today", TODAY.isoformat()])
+                argv = [command, str(path), "--json", "--today", TODAY.isoformat()]
+                _cli(argv)
                 times: list[float] = []
+                cpus: list[float] = []
                 payload: dict = {}
                 for _ in range(args.runs):
-                    elapsed, payload = _cli(
-                        [command, str(path), "--json", "--today", TODAY.isoformat()]
-                    )
+                    elapsed, cpu, payload = _cli(argv)
                     times.append(elapsed)
+                    cpus.append(cpu)
                 mrz = payload if command == "mrz" else payload["mrz"]
-                print(f"kiosk {command:8} {name:9} {_median_ms(times)}  valid={mrz['valid']}")
+                print(
+                    f"kiosk {command:8} {name:9} {_median_ms(times)}"
+                    f"  cpu {1000 * statistics.median(cpus):.0f} ms  valid={mrz['valid']}"
+                )
 
         print("\n== in process, engines loaded (median) ==")
         mrz_reader = MrzReader()
