@@ -20,9 +20,9 @@ signal                    what it measures                                      
                           dots are grainier
 ========================  ==========================================================  =========
 
-:func:`assess_presentation` runs them all (about 5 ms on a 640x480 frame) and
-combines their values with a logistic model into ``PadResult.score`` in [0, 1]
-(higher: more likely an attack). The model's coefficients and every threshold
+:func:`assess_presentation` runs them all (about 8 ms of one core on a 640x480
+frame, so a session runs it every Nth frame) and combines their values with a
+logistic model into ``PadResult.score`` in [0, 1] (higher: more likely an attack). The model's coefficients and every threshold
 live in :class:`PadOptions`; the defaults were fitted and chosen on a development
 split of seeded synthetic attacks (``tests/eval/eval_pad.py``, which states the
 protocol and reports APCER/BPCER on a held-out split).

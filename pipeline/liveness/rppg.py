@@ -119,7 +119,7 @@ class RppgOptions:
         pass_snr_db: SNR (dB) from which the pulse counts as evidence of a live
             person. The default sits above the 99th percentile of the SNR of
             pulse-free noise over 10-second windows at 15 and 30 fps, one or three
-            regions (about 0.6 dB for one region, -1.4 dB for three; measured by
+            regions (about 0.6 dB for one region, -1.7 dB for three; measured by
             ``tests/eval/eval_rppg.py``), so a sequence without a pulse passes in
             fewer than 1 % of cases; longer windows pass noise even less often.
         weight: the signal's weight in the fusion.

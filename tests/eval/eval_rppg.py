@@ -426,7 +426,7 @@ def leave_one_subject_out(clips: list[Clip], table: dict[str, dict[str, float]])
     print(f"  LOSO MAE {np.mean(errors):.1f} bpm")
 
 
-def null_snr(trials: int = 150) -> None:
+def null_snr(trials: int = 300) -> None:
     print("\n6. SNR without a pulse (synthetic noise: 5 % shared flicker, 1 % per channel)")
     rng = np.random.default_rng(7)
     options = RppgOptions()
