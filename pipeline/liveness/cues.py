@@ -22,10 +22,11 @@ signal                    what it measures                                      
 
 :func:`assess_presentation` runs them all (about 8 ms of one core on a 640x480
 frame, so a session runs it every Nth frame) and combines their values with a
-logistic model into ``PadResult.score`` in [0, 1] (higher: more likely an attack). The model's coefficients and every threshold
-live in :class:`PadOptions`; the defaults were fitted and chosen on a development
-split of seeded synthetic attacks (``tests/eval/eval_pad.py``, which states the
-protocol and reports APCER/BPCER on a held-out split).
+logistic model into ``PadResult.score`` in [0, 1] (higher: more likely an attack).
+The model's coefficients and every threshold live in :class:`PadOptions`; the
+defaults were fitted and chosen on a development split of seeded synthetic
+attacks (``tests/eval/eval_pad.py``, which states the protocol and reports
+APCER/BPCER on a held-out split).
 
 These cues are evidence, not proof: a high-quality screen far from the camera
 shows no moiré, a matte print in soft light no glare. Colour banding was tested
