@@ -182,7 +182,8 @@ def _serve(args: argparse.Namespace, out: Output) -> int:
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
         server.start()
-        out.emit(
+        _emit_line(
+            out,
             {"listening": server.url, "endpoint": server.url + "/v1/decisions"},
             lambda c: c.print(f"receiver listening on {server.url}/v1/decisions"),
         )
@@ -193,8 +194,20 @@ def _serve(args: argparse.Namespace, out: Output) -> int:
         signal.signal(signal.SIGTERM, previous)
         counts = receiver.counts()
         server.close()
-    out.emit(
+    _emit_line(
+        out,
         {"stopped": True, "decisions": counts.decisions, "deliveries": counts.deliveries},
         lambda c: c.print(f"stopped: {counts.decisions} decisions held"),
     )
     return EXIT_OK
+
+
+def _emit_line(out: Output, payload: dict[str, Any], human: Any) -> None:
+    """One JSON object per line (a long-running command's events), or text."""
+    from kiosk.jsonout import dumps
+
+    if out.json_mode:
+        out.stdout.write(dumps(payload, indent=None) + "\n")
+        out.stdout.flush()
+    else:
+        out.emit(payload, human)

@@ -22,8 +22,12 @@ network error, time-out, other 5xx         retried with back-off; the pass stops
 =========================================  =========================================
 
 Back-off is exponential with full jitter, capped at 24 hours:
-``max(floor, uniform(0, min(cap, base * 2**attempts)))``. A rejected message
-keeps its row, marked by a next attempt at :data:`PARKED_AT`.
+``max(floor, uniform(0, min(cap, base * 2**attempts)))``. A pass that stops
+early marks the upstream as down; the first acknowledged delivery after that
+(or after a start) shows it is back, and the rest of that pass sends every
+waiting message regardless of its back-off, so an outage does not leave
+messages waiting up to a day after it ended. A rejected message keeps its row,
+marked by a next attempt at :data:`PARKED_AT`, and is never sent again.
 
 The app runs one :class:`SenderThread`; ``kiosk sync push`` runs one pass.
 """
@@ -224,6 +228,7 @@ class _Pass:
     halted: str | None = None
     counts: dict[Verdict, int] = field(default_factory=lambda: {v: 0 for v in Verdict})
     retried: set[int] = field(default_factory=set)
+    tried: set[int] = field(default_factory=set)
     delivered: list[int] = field(default_factory=list)
 
 
@@ -273,6 +278,10 @@ class Sender:
         self._rng = rng or random.Random()
         self._pool: ThreadPoolExecutor | None = None
         self._drain_lock = threading.Lock()
+        # After a start or a halted pass, the first acknowledged delivery shows the
+        # upstream is back: the rest of that pass ignores back-off (not rejections),
+        # so a long outage does not leave messages waiting up to a day afterwards.
+        self._recovering = True
 
     def close(self) -> None:
         """Stop the HTTP workers and close connections."""
@@ -347,7 +356,8 @@ class Sender:
             )
             # rows retried in this pass are due again at once when back-off is ignored
             fetched = outbox.due(now=horizon, limit=want + len(state.retried))
-            items = [i for i in fetched if i.outbox_id not in state.retried][:want]
+            # each row at most once per pass, even if recording its outcome went wrong
+            items = [i for i in fetched if i.outbox_id not in state.tried][:want]
             if not items:
                 break
             in_flight: deque[tuple[OutboxItem, Future[Attempt]]] = deque()
@@ -362,6 +372,11 @@ class Sender:
             if state.delivered:
                 outbox.mark_delivered_many(state.delivered, at=self._clock())
                 state.delivered = []
+                if self._recovering:
+                    self._recovering = False
+                    horizon = _EVERYTHING_BUT_PARKED
+        if state.halted is not None:
+            self._recovering = True
         report = DrainReport(
             attempted=state.attempted,
             delivered=state.counts[Verdict.DELIVERED],
@@ -398,6 +413,7 @@ class Sender:
     def _settle(self, state: _Pass, item: OutboxItem, attempt: Attempt) -> None:
         """Record one outcome (in creation order); deliveries are written per batch."""
         state.attempted += 1
+        state.tried.add(item.outbox_id)
         state.counts[attempt.verdict] += 1
         if attempt.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
             state.delivered.append(item.outbox_id)
@@ -456,7 +472,9 @@ def classify_response(
 
     if status == 200:
         if not acknowledged:
-            return retry("bad_response", "The upstream answered 200 without a valid receipt.")
+            return retry(
+                "bad_response", "The upstream answered 200 without a valid receipt.", halt=True
+            )
         verdict = Verdict.DUPLICATE if response.idempotent_replayed else Verdict.DELIVERED
         return Attempt(outbox_id, verdict, status=status)
     if status == 409 and code == "replayed" and acknowledged:

@@ -217,15 +217,23 @@ def queue_cases(
     rng: random.Random,
     *,
     site_policy: SitePolicy | None = None,
+    with_evidence: bool = True,
 ) -> list[str]:
-    """Save ``count`` cases with their outbox payloads, as ``kiosk verify --store`` does."""
+    """Save ``count`` cases with their outbox payloads, as ``kiosk verify --store`` does.
+
+    ``with_evidence=False`` stores the cases without their images (faster; the
+    payload is the same, it never holds them).
+    """
     pol = site_policy or policy()
     ids = []
     for i in range(count):
         person = IDENTITIES[i % len(IDENTITIES)] if i % 7 else None
         result = case_result(person, rng, site_policy=pol)
         payload = payload_for_case(result, pol, settings).to_json_bytes()
-        store.save_case(store_record(result), outbox_payload=payload, actor="kiosk")
+        record = store_record(result)
+        if not with_evidence:
+            record = replace(record, evidence=())
+        store.save_case(record, outbox_payload=payload, actor="kiosk")
         ids.append(result.case_id)
     return ids
 

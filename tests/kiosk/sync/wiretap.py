@@ -64,6 +64,8 @@ class WireLog:
         log = self
 
         def send(conn: Any, data: Any) -> Any:
+            if conn.sock is None and conn.auto_open:
+                conn.connect()  # as the original would; a refused or pinned-out one sends nothing
             key = conn.__dict__.get("_wiretap_id")
             if key is None:
                 key = next(log._ids)
