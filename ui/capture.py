@@ -114,42 +114,48 @@ class CaptureThread:
                 self._wake.wait(0.1)
                 self._wake.clear()
                 continue
-            try:
-                frame = source.read()
-            except KioskError as exc:
-                self._fail(source, exc, token)
-                continue
-            except Exception:
-                log.exception("frame source failed")
-                self._fail(source, InternalError(), token)
-                continue
+            paced_from = self._read_one(source, token, paced_from)
+
+    def _read_one(self, source: FrameSource, token: int, paced_from: float | None) -> float | None:
+        """Read one frame and hand it on; returns the pacing origin of recorded sources.
+        A method of its own so no frame outlives its hand-over in a loop variable."""
+        try:
+            frame = source.read()
+        except KioskError as exc:
+            self._fail(source, exc.with_traceback(None), token)
+            return paced_from
+        except Exception:
+            log.exception("frame source failed")
+            self._fail(source, InternalError(), token)
+            return paced_from
+        with self._lock:
+            if self._source is not source:
+                return paced_from  # swapped while reading: the frame belongs to the old one
+        if frame is None:
             with self._lock:
-                if self._source is not source:
-                    continue  # swapped while reading: the frame belongs to the old one
-            if frame is None:
-                with self._lock:
-                    if self._source is source:
-                        self._retired.append(source)
-                        self._source = None
-                self._on_end(token)
-                continue
-            if source.info.kind in RECORDED_KINDS:
-                now = time.monotonic()
-                if paced_from is None:
-                    paced_from = now - frame.t_s
-                delay = paced_from + frame.t_s - now
-                if delay > 0 and self._stop.wait(delay):
-                    break
+                if self._source is source:
+                    self._retired.append(source)
+                    self._source = None
+            self._on_end(token)
+            return paced_from
+        if source.info.kind in RECORDED_KINDS:
             now = time.monotonic()
-            with self._lock:
-                if self._frames == 0:
-                    self._first_s = now
-                self._frames += 1
-                self._last_s = now
-            try:
-                self._on_frame(frame, token)
-            except Exception:  # a consumer bug must not stop the camera
-                log.exception("frame consumer failed")
+            if paced_from is None:
+                paced_from = now - frame.t_s
+            delay = paced_from + frame.t_s - now
+            if delay > 0 and self._stop.wait(delay):
+                return paced_from
+        now = time.monotonic()
+        with self._lock:
+            if self._frames == 0:
+                self._first_s = now
+            self._frames += 1
+            self._last_s = now
+        try:
+            self._on_frame(frame, token)
+        except Exception:  # a consumer bug must not stop the camera
+            log.exception("frame consumer failed")
+        return paced_from
 
     def _fail(self, source: FrameSource, error: KioskError, token: int) -> None:
         with self._lock:

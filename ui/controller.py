@@ -241,11 +241,7 @@ class KioskWindow(QWidget):
         QShortcut(QKeySequence("Ctrl+Alt+S"), self, self.open_staff)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self._escape)
 
-        from ui.staff.console import StaffArea
-
-        self.staff = StaffArea(self)
-        self.areas.addWidget(self.staff)
-        self.staff.closed.connect(self.close_staff)
+        self._staff: Any = None  # built on first use: fewer widgets to restyle meanwhile
         self._show_step(Step.WELCOME)
 
     # ---- start-up --------------------------------------------------------------------
@@ -414,8 +410,10 @@ class KioskWindow(QWidget):
         self.when_ready(go)
 
     def _escape(self) -> None:
-        if self.areas.currentWidget() is self.staff:
-            self.staff.escape()
+        staff: Any = self._staff
+        on_staff = staff is not None and self.areas.currentIndex() == self.areas.indexOf(staff)
+        if on_staff:
+            staff.escape()
         elif self.session.step is Step.CONSENT:
             self.wipe()
         elif self.session.step in (Step.DOCUMENT, Step.SELFIE):
@@ -821,11 +819,23 @@ class KioskWindow(QWidget):
 
     # ---- staff ---------------------------------------------------------------------------
 
+    @property
+    def staff(self) -> Any:
+        """The staff console (created when first needed)."""
+        if self._staff is None:
+            from ui.staff.console import StaffArea
+
+            self._staff = StaffArea(self)
+            self.areas.addWidget(self._staff)
+            self._staff.closed.connect(self.close_staff)
+        return self._staff
+
     def open_staff(self) -> None:
         if self.session.step not in (Step.WELCOME, Step.UNAVAILABLE):
             return
-        self.areas.setCurrentWidget(self.staff)
-        self.staff.on_open()
+        staff = self.staff
+        self.areas.setCurrentWidget(staff)
+        staff.on_open()
 
     def close_staff(self) -> None:
         self.areas.setCurrentIndex(0)
@@ -870,6 +880,7 @@ class KioskWindow(QWidget):
         self.tasks.shutdown(wait=True)
         self._case_pool.shutdown(wait=True, cancel_futures=True)
         self.store.close()
+        self.languages.close()
         if self.runtime is not None:
             self.runtime.close()
             self.runtime = None

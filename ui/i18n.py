@@ -59,3 +59,11 @@ class Languages:
             pass
         self.current = language
         return True
+
+    def close(self) -> None:
+        """Remove the installed translator (the window is going away)."""
+        app = QCoreApplication.instance()
+        if app is not None and self._translator is not None:
+            app.removeTranslator(self._translator)
+        self._translator = None
+        self.current = SOURCE_LANGUAGE

@@ -4,12 +4,14 @@ both scaled by the text-size setting. Custom-painted widgets read the same colou
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 FONT_FAMILIES = ("Inter", "DejaVu Sans")
+ASSETS = Path(__file__).resolve().parent / "assets"
 MIN_TOUCH_PX = 72  # touch targets: at least ~15 mm on a 15" kiosk screen
 
 
@@ -98,6 +100,8 @@ def style_sheet(theme: Theme) -> str:
     p, px = theme.palette, theme.px
     border_w = 3 if theme.high_contrast else 2
     brand = p.primary if theme.high_contrast else p.text
+    assets = ASSETS.as_posix()
+    ink = "light" if theme.high_contrast else "dark"
     check_focus = p.focus if theme.high_contrast else p.primary
     return f"""
 * {{ font-family: "{font_family()}"; color: {p.text}; }}
@@ -172,6 +176,12 @@ QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QSpinBox:focus {{
   border-color: {p.focus};
 }}
 QCheckBox, QRadioButton {{ font-size: {px(20)}px; min-height: 44px; spacing: 12px; }}
+QCheckBox::indicator {{ width: 30px; height: 30px; }}
+QComboBox::drop-down {{ border: none; width: 40px; }}
+QComboBox::down-arrow {{ image: url({assets}/chevron-down-{ink}.svg); width: 20px; height: 20px; }}
+QSpinBox::up-button, QSpinBox::down-button {{ width: 36px; border: none; }}
+QSpinBox::up-arrow {{ image: url({assets}/chevron-up-{ink}.svg); width: 16px; height: 16px; }}
+QSpinBox::down-arrow {{ image: url({assets}/chevron-down-{ink}.svg); width: 16px; height: 16px; }}
 QCheckBox:focus, QRadioButton:focus {{ color: {check_focus}; }}
 QTableWidget, QListWidget {{
   font-size: {px(18)}px; background: {p.surface}; border: {border_w - 1}px solid {p.border};

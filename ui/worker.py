@@ -126,28 +126,34 @@ class FrameWorker(QThread):
             self._handle_detach()
             if not self._slot.wait(0.1):
                 continue
-            frame = self._slot.take()
-            self._handle_detach()
-            with self._lock:
-                processor, token = self._processor, self._token
-            if frame is None or processor is None:
-                continue
-            start = time.perf_counter()
-            try:
-                output = processor.process(frame)
-            except KioskError as exc:
-                self.failed.emit(FrameFailure(token, exc))
-                continue
-            except Exception:
-                log.exception("frame processing failed")
-                self.failed.emit(FrameFailure(token, InternalError()))
-                continue
-            busy = (time.perf_counter() - start) * 1000.0
-            with self._lock:
-                self._processed += 1
-                self._busy_ms.append(busy)
-            self.result.emit(FrameResult(token, frame.index, frame.t_s, output, busy))
+            self._process_one()
         self._handle_detach()
+
+    def _process_one(self) -> None:
+        """Take the newest frame and run the processor on it. A method of its own so
+        the frame is released on return, not kept by the loop while it waits."""
+        frame = self._slot.take()
+        self._handle_detach()
+        with self._lock:
+            processor, token = self._processor, self._token
+        if frame is None or processor is None:
+            return
+        start = time.perf_counter()
+        try:
+            output = processor.process(frame)
+        except KioskError as exc:
+            # the traceback's frames would hold the pixels: report the error without it
+            self.failed.emit(FrameFailure(token, exc.with_traceback(None)))
+            return
+        except Exception:
+            log.exception("frame processing failed")
+            self.failed.emit(FrameFailure(token, InternalError()))
+            return
+        busy = (time.perf_counter() - start) * 1000.0
+        with self._lock:
+            self._processed += 1
+            self._busy_ms.append(busy)
+        self.result.emit(FrameResult(token, frame.index, frame.t_s, output, busy))
 
     def _handle_detach(self) -> None:
         with self._lock:

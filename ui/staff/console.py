@@ -108,6 +108,7 @@ class ConsolePage(Screen):
             b.setAccessibleName(name)
         text, role = sync_summary(self.sync)
         self.sync_label.setText("● " + text)
+        self.sync_label.setMinimumWidth(self.sync_label.sizeHint().width())
         self.sync_label.setStyleSheet(f"color: {getattr(self.themes.theme.palette, role)};")
 
     def open_for(self, sign_in: StaffSignIn) -> None:

@@ -3,12 +3,14 @@ approve or reject with a mandatory note (audited by the store)."""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -30,7 +32,7 @@ from ui.theme import ThemeManager
 from ui.widgets.common import button, card, label
 
 MIN_NOTE_CHARS = 5
-EVIDENCE_HEIGHT = 180
+EVIDENCE_HEIGHT = 150
 
 
 class ReviewPage(Screen):
@@ -70,23 +72,38 @@ class ReviewPage(Screen):
         left.addWidget(self.refresh_button)
         row.addLayout(left, 4)
 
-        panel = card()
+        right = card()
+        outer = QVBoxLayout(right)
+        outer.setContentsMargins(24, 20, 24, 20)
+        outer.setSpacing(10)
+        panel = QWidget()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(panel)
         col = QVBoxLayout(panel)
-        col.setContentsMargins(28, 24, 28, 24)
-        col.setSpacing(12)
+        col.setContentsMargins(0, 0, 8, 0)
+        col.setSpacing(10)
         self.case_title = label("", "subtitle")
         self.evidence_row = QHBoxLayout()
         self.evidence_row.setSpacing(12)
         self.evidence_note = label("", "muted")
-        self.facts = label("", "code")
+        self.facts = QLabel()
+        self.facts.setTextFormat(Qt.TextFormat.RichText)
+        self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.reasons = label("", "code")
-        self.note_label = label("", "body")
+        col.addWidget(self.case_title)
+        col.addLayout(self.evidence_row)
+        col.addWidget(self.evidence_note)
+        col.addWidget(self.facts)
+        col.addWidget(self.reasons)
+        col.addStretch(1)
+        outer.addWidget(scroll, 1)
+        # the decision stays in view however long the case details are
+        self.note_label = label("", "muted")
         self.note = QPlainTextEdit()
-        self.note.setMaximumHeight(110)
+        self.note.setFixedHeight(84)
         self.note.setTabChangesFocus(True)
         self.status = label("", "body")
         actions = QHBoxLayout()
@@ -95,18 +112,11 @@ class ReviewPage(Screen):
         actions.addWidget(self.approve)
         actions.addWidget(self.reject)
         actions.addStretch(1)
-        for w in (self.case_title,):
-            col.addWidget(w)
-        col.addLayout(self.evidence_row)
-        col.addWidget(self.evidence_note)
-        col.addWidget(self.facts)
-        col.addWidget(self.reasons)
-        col.addWidget(self.note_label)
-        col.addWidget(self.note)
-        col.addLayout(actions)
-        col.addWidget(self.status)
-        col.addStretch(1)
-        row.addWidget(scroll, 6)
+        outer.addWidget(self.note_label)
+        outer.addWidget(self.note)
+        outer.addLayout(actions)
+        outer.addWidget(self.status)
+        row.addWidget(right, 6)
         self.note.textChanged.connect(self._update_buttons)
         self.approve.clicked.connect(lambda: self._decide("approved"))
         self.reject.clicked.connect(lambda: self._decide("rejected"))
@@ -151,12 +161,13 @@ class ReviewPage(Screen):
     def _fill(self) -> None:
         self.table.setRowCount(len(self.cases))
         for i, c in enumerate(self.cases):
-            when = c.created_at.strftime("%Y-%m-%d %H:%M")
+            when = c.created_at.strftime("%d.%m. %H:%M")
             for j, text in enumerate((when, case_reference(c.case_id), ", ".join(c.reasons))):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, c.case_id)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.queue_title.setText(tr("Waiting for a staff check: %n", "", len(self.cases)))
         if not self.cases:
             self._show_detail(None)
@@ -189,7 +200,7 @@ class ReviewPage(Screen):
                 w.deleteLater()
         if detail is None:
             self.case_title.setText(tr("Select a case in the queue."))
-            self.facts.setText("")
+            self.facts.clear()
             self.reasons.setText("")
             self.evidence_note.setText("")
             self._update_buttons()
@@ -217,7 +228,7 @@ class ReviewPage(Screen):
             if detail.evidence
             else tr("No evidence images (%1).").replace("%1", detail.evidence_note or "none")
         )
-        self.facts.setText(case_facts(detail.case_data))
+        self.facts.setText(case_facts_html(detail.case_data))
         self.reasons.setText(
             "\n".join(
                 f"{r.get('code')}: {r.get('message')}"
@@ -270,30 +281,60 @@ class ReviewPage(Screen):
         self._update_buttons()
 
 
-def case_facts(data: Any) -> str:
-    """The signals of a stored case in a few lines for staff (codes and numbers)."""
+def case_facts(data: Any) -> list[tuple[str, str]]:
+    """The signals of a stored case as (topic, facts) rows for staff: codes and numbers."""
     if not isinstance(data, dict):
-        return tr("The case data was erased under the retention policy.")
+        return [("", tr("The case data was erased under the retention policy."))]
     sig = data.get("signals") or {}
     doc, face = sig.get("document") or {}, sig.get("face") or {}
     live, scr = sig.get("liveness") or {}, sig.get("screening") or {}
-    lines = [
-        f"decision      {data.get('decision')}   policy {(data.get('policy') or {}).get('name')}"
-        f" {(data.get('policy') or {}).get('version')}",
-        f"document      mrz_valid={doc.get('mrz_valid')} format={doc.get('mrz_format')} "
-        f"expired={doc.get('expired')} age={doc.get('age_years')} "
-        f"quality={','.join(doc.get('quality_issues') or []) or '-'}",
-        f"face          similarity={_num(face.get('similarity'))} "
-        f"threshold={_num(face.get('threshold'))} model={face.get('model')}",
-        f"liveness      {live.get('decision')} score={_num(live.get('score'))} "
-        f"reasons={','.join(live.get('reason_codes') or []) or '-'}",
-        f"screening     {scr.get('outcome')} lists={','.join(scr.get('lists') or []) or '-'}"
-        f" {scr.get('error_code') or ''}",
+    policy = data.get("policy") or {}
+    rows = [
+        (
+            "decision",
+            f"{data.get('decision')} · policy {policy.get('name')} {policy.get('version')}",
+        ),
+        (
+            "document",
+            f"mrz_valid {doc.get('mrz_valid')} · format {doc.get('mrz_format')} · "
+            f"expired {doc.get('expired')} · age {doc.get('age_years')} · quality "
+            f"{','.join(doc.get('quality_issues') or []) or '-'}",
+        ),
+        (
+            "face",
+            f"similarity {_num(face.get('similarity'))} · threshold "
+            f"{_num(face.get('threshold'))} · {face.get('model') or '-'}"
+            + (f" · {face.get('error_code')}" if face.get("error_code") else ""),
+        ),
+        (
+            "liveness",
+            f"{live.get('decision')} · score {_num(live.get('score'))} · "
+            f"{','.join(live.get('reason_codes') or []) or '-'}",
+        ),
+        (
+            "screening",
+            f"{scr.get('outcome')} · lists {','.join(scr.get('lists') or []) or '-'}"
+            + (f" · {scr.get('error_code')}" if scr.get("error_code") else ""),
+        ),
     ]
     liveness = data.get("liveness") or {}
-    for s in liveness.get("signals", []) or []:
-        lines.append(f"  {s.get('name'):<18} {s.get('verdict'):<8} {_num(s.get('value'))}")
-    return "\n".join(lines)
+    signals = " · ".join(
+        f"{s.get('name')} {s.get('verdict')} {_num(s.get('value'))}"
+        for s in liveness.get("signals", []) or []
+    )
+    if signals:
+        rows.append(("signals", signals))
+    return rows
+
+
+def case_facts_html(data: Any) -> str:
+    """:func:`case_facts` as a two-column table (values escaped)."""
+    cells = "".join(
+        f"<tr><td style='padding:3px 14px 3px 0; font-weight:600'>{html.escape(k)}</td>"
+        f"<td style='padding:3px 0'>{html.escape(v)}</td></tr>"
+        for k, v in case_facts(data)
+    )
+    return f"<table>{cells}</table>"
 
 
 def _num(value: Any) -> str:
