@@ -50,8 +50,9 @@ FS = 15.0
 BAND = (0.7, 3.5)
 REGIONS = {
     "forehead": SkinRegion.FOREHEAD,
-    "leftcheek": SkinRegion.LEFT_CHEEK,  # the viewer's left in the dataset's naming
-    "rightcheek": SkinRegion.RIGHT_CHEEK,
+    # the dataset names cheeks from the viewer's side; SkinRegion from the subject's
+    "leftcheek": SkinRegion.RIGHT_CHEEK,
+    "rightcheek": SkinRegion.LEFT_CHEEK,
 }
 PRIOR = (75.0, 15.0)  # adult resting heart rate, bpm: fixed, not fitted to these labels
 HIT_BPM = 5.0

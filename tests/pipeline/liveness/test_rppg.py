@@ -347,8 +347,8 @@ def test_the_shared_clips_give_an_estimate_and_never_fail(shared_data: Path) -> 
     videos = shared_data / "rppg" / "videos"
     names = {
         "forehead": SkinRegion.FOREHEAD,
-        "leftcheek": SkinRegion.LEFT_CHEEK,
-        "rightcheek": SkinRegion.RIGHT_CHEEK,
+        "leftcheek": SkinRegion.RIGHT_CHEEK,  # the viewer's left is the subject's right
+        "rightcheek": SkinRegion.LEFT_CHEEK,
     }
     clips = {name: _clip_rgb(videos / f"Sierra_Leone_video1_{name}.avi") for name in names}
     times = clips["forehead"][0]
