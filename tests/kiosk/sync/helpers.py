@@ -259,9 +259,10 @@ class RunningReceiver:
 
     def __init__(
         self,
-        db: Path,
+        db: Path | None,
         secret_file: Path,
         *,
+        dsn: str | None = None,
         port: int = 0,
         options: ReceiverOptions | None = None,
         server_options: ServerOptions | None = None,
@@ -269,6 +270,7 @@ class RunningReceiver:
         clock: Any = None,
     ) -> None:
         self.db = db
+        self.dsn = dsn
         self.secret_file = secret_file
         self._options = options
         self._server_options = server_options or ServerOptions()
@@ -283,6 +285,7 @@ class RunningReceiver:
         receiver = build_receiver(
             secret_file=self.secret_file,
             db=self.db,
+            dsn=self.dsn,
             ed25519_public_key_file=self._ed25519,
             options=self._options,
             **kwargs,
@@ -313,10 +316,11 @@ class RunningReceiver:
         self.stop()
 
 
-def receiver_rows(db: Path) -> list[tuple[str, bytes, int]]:
+def receiver_rows(db: Path | None) -> list[tuple[str, bytes, int]]:
     """``(idempotency key, body, deliveries)`` of every stored decision, read with plain sqlite3."""
     import sqlite3
 
+    assert db is not None
     conn = sqlite3.connect(str(db))
     try:
         return [

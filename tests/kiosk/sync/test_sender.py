@@ -268,6 +268,27 @@ def test_classification_table() -> None:
     )
 
 
+def test_the_sender_adds_an_ed25519_signature_the_receiver_requires(
+    store: Store, tmp_path: Path, secret_file: Path, rng: random.Random
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.generate()
+    public = tmp_path / "kiosk.pub"
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    public.write_text(f"kiosk-07 {raw.hex()}\n")
+    with RunningReceiver(tmp_path / "ed.db", secret_file, ed25519_public_key_file=public) as rx:
+        settings = make_settings(rx.url, ed25519_key=key)
+        ids = queue_cases(store, 4, settings, rng)
+        unsigned = dataclasses.replace(settings, ed25519_key=None)
+        with Sender(store, unsigned) as sender:
+            assert sender.drain().halted == "signature"
+        with Sender(store, settings) as sender:
+            assert sender.drain(ignore_backoff=True).delivered == 4
+        assert sorted(k for k, _, _ in receiver_rows(rx.db)) == sorted(ids)
+
+
 # ---- restart -------------------------------------------------------------------------
 
 

@@ -205,6 +205,38 @@ def test_the_scanner_flags_leaky_headers() -> None:
     assert "header X-Customer" in problems and "surname" in problems
 
 
+# ---- logs --------------------------------------------------------------------------------
+
+
+def test_sync_logs_hold_no_personal_data_and_no_secrets(
+    store: Store,
+    tmp_path: Path,
+    secret_file: Path,
+    rng: random.Random,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    from kiosk.sync.signing import Secret
+    from tests.kiosk.sync.helpers import DEVICE_SECRET, REFERENCE_SECRET
+
+    caplog.set_level(logging.DEBUG, logger="kiosk")
+    with RunningReceiver(tmp_path / "logs.db", secret_file) as running:
+        settings = make_settings(running.url, concurrency=2)
+        queue_cases(store, 8, settings, rng)
+        broken = make_settings(running.url, secret=Secret(b"w" * 40))
+        with Sender(store, broken) as sender:  # rejected signatures get logged too
+            sender.drain()
+        with Sender(store, settings) as sender:
+            assert sender.drain(ignore_backoff=True).delivered == 8
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "receiver: POST /v1/decisions status=200" in text  # the access log was captured
+    assert "status=401 code=bad_signature" in text
+    leaks = [label for label, pattern in forbidden_text() if pattern.search(text.encode())]
+    assert leaks == []
+    assert DEVICE_SECRET not in text and REFERENCE_SECRET not in text and "w" * 40 not in text
+
+
 # ---- the session's wire traffic --------------------------------------------------------
 
 
