@@ -3,8 +3,10 @@
 One pass (:meth:`Sender.drain`) takes due outbox rows oldest first, checks
 each payload against the allow-listed schema once more (a row that fails is
 never sent), signs it, and POSTs it with up to ``concurrency`` requests in
-flight. Every outcome is written to the store before the pass moves on, so
-a restart resumes where the last one stopped:
+flight. Failures are written to the store as they happen and deliveries once
+per batch (one transaction), so a restart resumes from the store; a delivery
+that was not yet written is sent again and the receiver answers it as a
+duplicate. At least once on the wire, exactly once in effect:
 
 =========================================  =========================================
 answer                                     what happens
