@@ -94,6 +94,11 @@ def main() -> None:
             paths[name] = path
 
         print("\n== CLI, whole process, warm (median of runs after one discarded) ==")
+        floor = [_cli(["--version", "--json"]) for _ in range(args.runs + 1)][1:]
+        print(
+            f"kiosk --version     {_median_ms([f[0] for f in floor])}"
+            f"  cpu {1000 * statistics.median([f[1] for f in floor]):.0f} ms  (start-up floor)"
+        )
         for command in ("mrz", "document"):
             for name, path in paths.items():
                 argv = [command, str(path), "--json", "--today", TODAY.isoformat()]
