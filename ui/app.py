@@ -124,6 +124,13 @@ def _run(args: argparse.Namespace) -> int:
         first_paint = _FirstPaint(window)
         window.welcome.installEventFilter(first_paint)
 
+        def runtime_ready() -> None:
+            ms = (time.monotonic() - started) * 1000.0
+            sys.stderr.write(f"kiosk-ui: models loaded after {ms:.0f} ms in-process\n")
+            sys.stderr.flush()
+
+        window.runtime_ready.connect(runtime_ready)
+
     autorun_mode = args.autorun
     if options.fullscreen and not autorun_mode:
         window.showFullScreen()

@@ -67,7 +67,14 @@ class Autorun(QObject):
         w = self.window
         w.session.step_changed.connect(self._on_step)
         w.worker.result.connect(self._on_frame)
-        QTimer.singleShot(400, self._welcome)
+        QTimer.singleShot(400, self._when_settled)
+
+    def _when_settled(self) -> None:
+        """Start once the kiosk knows whether it can serve (models, store, devices)."""
+        if self.window.kiosk_state == "starting":
+            QTimer.singleShot(200, self._when_settled)
+            return
+        self._welcome()
 
     # ---- screens ----
 
@@ -84,7 +91,7 @@ class Autorun(QObject):
 
     def _welcome(self) -> None:
         w = self.window
-        if w.session.step is Step.UNAVAILABLE:
+        if w.session.step is Step.UNAVAILABLE or w.kiosk_state != "ready":
             self.shoot("00-unavailable")
             self._finish(EXIT_FAILED, f"kiosk unavailable: {w.unavailable_code or w.kiosk_state}")
             return

@@ -70,7 +70,8 @@ class CaptureThread:
             if self._source is not None:
                 self._retired.append(self._source)
             self._source, self._token = source, token
-            self._frames = 0
+            if source is not None:  # the stats describe the last source until a new one
+                self._frames = 0
         self._wake.set()
 
     @property

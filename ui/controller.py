@@ -145,6 +145,7 @@ class KioskWindow(QWidget):
         self.preview_handle_ms: deque[float] = deque(maxlen=5000)
         self._after_ready: list[Callable[[], None]] = []
         self._doc_source: DocumentSource | None = None
+        self._devices_ok = False
         # The case's document branch (OCR, portrait) runs while the customer does the
         # selfie; on two cores it must not starve the frame worker, so its threads run
         # at a lower priority and catch up once the camera stops.
@@ -296,6 +297,7 @@ class KioskWindow(QWidget):
         return "ready"
 
     def _devices_checked(self, state: str) -> None:
+        self._devices_ok = state == "ready"
         if state == "no_camera":
             self.kiosk_state = "no_camera"
             self.notice.set_kind("no_camera")
@@ -308,11 +310,13 @@ class KioskWindow(QWidget):
         if self.kiosk_state in ("unavailable", "no_camera"):
             return
         store_ok = self.store.available or not self.options.store or self.options.demo
-        if self.runtime is not None and store_ok:
+        if self.runtime is not None and store_ok and self._devices_ok:
             self.kiosk_state = "ready"
 
     def _unavailable(self, error: KioskError, where: str) -> None:
         self.incidents.record(error, where)
+        if self.kiosk_state == "no_camera":
+            return  # "no camera, try the demo" stays: it is what a first start needs
         self.kiosk_state = "unavailable"
         self.unavailable_code = error.code
         self.notice.set_kind("unavailable")
@@ -323,6 +327,7 @@ class KioskWindow(QWidget):
     def _switch_to_demo(self) -> None:
         """From "no camera": restart the kiosk's sources in demo mode."""
         self.options = replace(self.options, demo=True, store=False)
+        self._devices_ok = True
         self.session.services = replace(self.session.services, save=None)
         self.selfie_maker.mirrored = True
         self.selfie.overlay.mirrored = True

@@ -99,6 +99,9 @@ def style_sheet(theme: Theme) -> str:
     """The application style sheet for ``theme``."""
     p, px = theme.palette, theme.px
     border_w = 3 if theme.high_contrast else 2
+    # buttons keep one border width in every state (a wider focus border would shrink
+    # the text area and clip the label); focus changes only the colour
+    focus_w = border_w + 2
     brand = p.primary if theme.high_contrast else p.text
     assets = ASSETS.as_posix()
     ink = "light" if theme.high_contrast else "dark"
@@ -129,17 +132,17 @@ QLabel[role="reference"] {{ font-size: {px(22)}px; font-weight: 600; letter-spac
 QPushButton {{
   font-size: {px(24)}px; font-weight: 600; min-height: {max(MIN_TOUCH_PX, px(72))}px;
   padding: 0 {px(34)}px; border-radius: {px(16)}px;
-  background: {p.surface}; border: {border_w}px solid {p.border}; color: {p.text};
+  background: {p.surface}; border: {focus_w}px solid {p.border}; color: {p.text};
 }}
 QPushButton:pressed {{ background: {p.surface_alt}; }}
 QPushButton:disabled {{ color: {p.muted}; border-style: dashed; }}
-QPushButton:focus {{ border: {border_w + 2}px solid {p.focus}; }}
+QPushButton:focus {{ border-color: {p.focus}; }}
 QPushButton[role="primary"] {{
-  background: {p.primary}; color: {p.primary_text}; border: {border_w}px solid {p.primary};
+  background: {p.primary}; color: {p.primary_text}; border: {focus_w + 1}px solid {p.primary};
   font-size: {px(28)}px; min-height: {px(88)}px; padding: 0 {px(48)}px;
 }}
 QPushButton[role="primary"]:pressed {{ background: {p.primary_pressed}; }}
-QPushButton[role="primary"]:focus {{ border: {border_w + 3}px solid {p.focus}; }}
+QPushButton[role="primary"]:focus {{ border-color: {p.focus}; }}
 QPushButton[role="primary"]:disabled {{
   background: {p.border}; border-color: {p.border}; color: {p.muted};
 }}
@@ -157,16 +160,16 @@ QPushButton[role="toolbar"]:checked {{
   background: {p.primary}; color: {p.primary_text}; border-color: {p.primary};
 }}
 QPushButton[role="quiet"] {{
-  font-size: {px(16)}px; font-weight: 500; min-height: 48px; border: none; color: {p.muted};
-  background: transparent; padding: 0 {px(12)}px;
+  font-size: {px(16)}px; font-weight: 500; min-height: 48px; color: {p.muted};
+  border: {focus_w}px solid transparent; background: transparent; padding: 0 {px(12)}px;
 }}
-QPushButton[role="quiet"]:focus {{ border: {border_w}px solid {p.focus}; }}
+QPushButton[role="quiet"]:focus {{ border-color: {p.focus}; }}
 QPushButton[role="nav"] {{
-  text-align: left; font-size: {px(20)}px; min-height: 60px; border-radius: 12px; border: none;
-  background: transparent;
+  text-align: left; font-size: {px(20)}px; min-height: 60px; border-radius: 12px;
+  border: {focus_w}px solid transparent; background: transparent;
 }}
 QPushButton[role="nav"]:checked {{ background: {p.primary}; color: {p.primary_text}; }}
-QPushButton[role="nav"]:focus {{ border: {border_w}px solid {p.focus}; }}
+QPushButton[role="nav"]:focus {{ border-color: {p.focus}; }}
 QLineEdit, QPlainTextEdit, QComboBox, QSpinBox {{
   font-size: {px(20)}px; background: {p.surface}; border: {border_w}px solid {p.border};
   border-radius: 10px; padding: 8px 12px; min-height: 44px; selection-background-color: {p.primary};

@@ -3,18 +3,24 @@ the hold-progress ring and the count-down; the prompt and face hints beside it."
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QVBoxLayout, QWidget
 
-from pipeline.liveness.challenge import ChallengeStatus
+from pipeline.liveness.challenge import Action, ChallengeStatus
 from ui.processors import SelfieFeedback
 from ui.screens.base import Screen
 from ui.text import face_hint, prompt, tr
 from ui.theme import ThemeManager
 from ui.widgets.camera_view import CameraView, PreviewMaker
-from ui.widgets.common import button, card, label, restyle
-from ui.widgets.overlays import SelfieOverlay, SelfieState
+from ui.widgets.common import Icon, button, card, label, paint_icon, restyle
+from ui.widgets.overlays import (
+    SelfieOverlay,
+    SelfieState,
+    paint_chevrons,
+    paint_eye,
+    paint_smile,
+)
 
 
 class StepDots(QWidget):
@@ -48,6 +54,55 @@ class StepDots(QWidget):
         p.end()
 
 
+class ActionGlyph(QWidget):
+    """The current move as a large pictogram (for customers who read little)."""
+
+    def __init__(
+        self, themes: ThemeManager, *, mirrored: bool, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.themes = themes
+        self.mirrored = mirrored
+        self.action: Action | None = None
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_action(self, action: Action | None) -> None:
+        if action is not self.action:
+            self.action = action
+            self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(200, self.themes.theme.px(150))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        t = self.themes.theme
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        size = min(self.height() * 0.9, self.width() * 0.5)
+        centre = QPointF(self.width() / 2, self.height() / 2)
+        colour = t.color("primary")
+        a = self.action
+        if a in (Action.TURN_LEFT, Action.TURN_RIGHT):
+            to_left = (a is Action.TURN_LEFT) == self.mirrored
+            paint_chevrons(p, centre, size, -1 if to_left else 1, 0, colour, halo=False)
+        elif a is Action.LOOK_UP:
+            paint_chevrons(p, centre, size, 0, -1, colour, halo=False)
+        elif a is Action.BLINK:
+            paint_eye(p, centre, size, colour, halo=False)
+        elif a is Action.SMILE:
+            paint_smile(p, centre, size, colour, halo=False)
+        else:
+            r = size * 0.42
+            paint_icon(
+                p,
+                Icon.FACE,
+                QRectF(centre.x() - r, centre.y() - r * 1.2, 2 * r, 2.4 * r),
+                colour,
+                size * 0.06,
+            )
+        p.end()
+
+
 class SelfieScreen(Screen):
     """Challenge view. The controller feeds it previews and worker feedback."""
 
@@ -73,6 +128,7 @@ class SelfieScreen(Screen):
         col.setSpacing(16)
         self.counter = label("", "muted")
         self.dots = StepDots(themes)
+        self.glyph = ActionGlyph(themes, mirrored=maker.mirrored)
         self.prompt = label("", "prompt")
         self.prompt.setAccessibleName("instruction")
         self.hint = label("", "hint")
@@ -80,6 +136,7 @@ class SelfieScreen(Screen):
         col.addWidget(self.counter)
         col.addWidget(self.dots)
         col.addSpacing(10)
+        col.addWidget(self.glyph)
         col.addWidget(self.prompt)
         col.addWidget(self.hint)
         col.addStretch(1)
@@ -96,11 +153,15 @@ class SelfieScreen(Screen):
         self.overlay.theme = self.themes.theme
         self.view.update()
         self.dots.update()
+        self.glyph.updateGeometry()
+        self.glyph.update()
 
     def reset(self) -> None:
         """Back to "get ready", no image, no feedback."""
         self.feedback = None
         self.phase = "ready"
+        self.glyph.mirrored = self.overlay.mirrored
+        self.glyph.set_action(None)
         self.overlay.state = SelfieState()
         self.view.clear()
         self.retranslate()
@@ -125,6 +186,7 @@ class SelfieScreen(Screen):
         )
         if fb.finished:
             self.phase = "done"
+        self.glyph.set_action(st.action if st.status is ChallengeStatus.RUNNING else None)
         self.dots.set_progress(st.step_index, st.n_steps)
         changed = (
             previous is None
@@ -166,9 +228,3 @@ class SelfieScreen(Screen):
 
     def on_leave(self) -> None:
         self.reset()
-
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
-        super().changeEvent(event)
-
-    def event_rect(self) -> QRectF:
-        return QRectF(self.view.rect())

@@ -32,7 +32,7 @@ class PreviewFrame:
     """A frame prepared for display (made on the capture thread).
 
     Attributes:
-        pixels: the scaled (and mirrored) BGR pixels backing ``image``.
+        pixels: the scaled (and mirrored) BGRA pixels backing ``image``.
         image: a QImage over ``pixels`` (no copy).
         frame_size: (width, height) of the original frame.
         scale: display pixels per frame pixel.
@@ -98,9 +98,11 @@ class PreviewMaker:
         )
         if mirrored:
             scaled = cv2.flip(scaled, 1)
-        scaled = np.ascontiguousarray(scaled)
+        # 32-bit BGRX is QImage's RGB32 in memory on little-endian machines: the paint then
+        # blits without a per-pixel format conversion on the GUI thread
+        scaled = np.ascontiguousarray(cv2.cvtColor(scaled, cv2.COLOR_BGR2BGRA))
         image = QImage(
-            scaled.data, size[0], size[1], int(scaled.strides[0]), QImage.Format.Format_BGR888
+            scaled.data, size[0], size[1], int(scaled.strides[0]), QImage.Format.Format_RGB32
         )
         return PreviewFrame(scaled, image, (fw, fh), ratio, mirrored, frame.index)
 

@@ -4,10 +4,20 @@ progress ring, countdown) and the document frame (outline, detected page, captur
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+)
 
 from pipeline.liveness.challenge import Action
 from pipeline.types import Box
@@ -52,28 +62,23 @@ class SelfieOverlay:
         self.theme = theme
         self.mirrored = mirrored
         self.state = SelfieState()
+        # the veil and the guide change rarely: drawn once into an image, blitted per frame
+        self._cache = QImage()
+        self._cache_key: tuple[object, ...] | None = None
 
     def paint(self, painter: QPainter, view: QRectF, mapping: ViewMapping | None) -> None:
         t = self.theme
         oval = guide_ellipse(view)
-        veil = QPainterPath()
-        veil.setFillRule(Qt.FillRule.OddEvenFill)
-        veil.addRect(view)
-        veil.addEllipse(oval)
-        painter.fillPath(veil, QColor(t.palette.overlay))
         s = self.state
         good = s.good or s.passed
-        colour = (
-            t.color("success")
-            if good
-            else (t.color("guide") if s.face_seen else t.color("warning"))
-        )
-        pen = QPen(colour, max(4.0, oval.width() * 0.018))
-        if not good:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawEllipse(oval)
+        colour_name = "success" if good else ("guide" if s.face_seen else "warning")
+        key = (view.size().toSize(), t, colour_name, good)
+        if self._cache_key != key:
+            self._cache = _veil_image(
+                view, t, lambda p: _selfie_guide(p, view, oval, t, colour_name, good)
+            )
+            self._cache_key = key
+        painter.drawImage(view.topLeft(), self._cache)
         ring = oval.adjusted(-18, -18, 18, 18)
         progress = 1.0 if s.passed else s.hold_progress
         if progress > 0:
@@ -95,15 +100,15 @@ class SelfieOverlay:
             # the customer's left is the screen's left in a mirrored view
             to_screen_left = (action is Action.TURN_LEFT) == self.mirrored
             x = oval.left() - size * 0.75 if to_screen_left else oval.right() + size * 0.75
-            _chevrons(painter, QPointF(x, cy), size, -1 if to_screen_left else 1, 0, colour)
+            paint_chevrons(painter, QPointF(x, cy), size, -1 if to_screen_left else 1, 0, colour)
         elif action is Action.LOOK_UP:
-            _chevrons(
+            paint_chevrons(
                 painter, QPointF(oval.center().x(), oval.top() - size * 0.55), size, 0, -1, colour
             )
         elif action is Action.BLINK:
-            _eye(painter, QPointF(oval.center().x(), oval.top() - size * 0.5), size, colour)
+            paint_eye(painter, QPointF(oval.center().x(), oval.top() - size * 0.5), size, colour)
         elif action is Action.SMILE:
-            _smile(painter, QPointF(oval.center().x(), oval.top() - size * 0.5), size, colour)
+            paint_smile(painter, QPointF(oval.center().x(), oval.top() - size * 0.5), size, colour)
 
     def _paint_countdown(
         self, painter: QPainter, view: QRectF, oval: QRectF, seconds_left: float
@@ -130,12 +135,47 @@ class SelfieOverlay:
         )
 
 
-def _chevrons(
-    painter: QPainter, centre: QPointF, size: float, dx: int, dy: int, colour: QColor
+def _veil_image(view: QRectF, theme: Theme, draw: Callable[[QPainter], None]) -> QImage:
+    """A transparent image of the view's size with ``draw`` painted on it."""
+    image = QImage(view.size().toSize(), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.translate(-view.topLeft())
+    draw(p)
+    p.end()
+    return image
+
+
+def _selfie_guide(
+    p: QPainter, view: QRectF, oval: QRectF, theme: Theme, colour: str, solid: bool
 ) -> None:
-    """Two chevrons pointing along (dx, dy), with a dark halo so they read on any image."""
-    for halo in (True, False):
-        pen = QPen(QColor(0, 0, 0, 150) if halo else colour, size * (0.2 if halo else 0.13))
+    veil = QPainterPath()
+    veil.setFillRule(Qt.FillRule.OddEvenFill)
+    veil.addRect(view)
+    veil.addEllipse(oval)
+    p.fillPath(veil, QColor(theme.palette.overlay))
+    pen = QPen(theme.color(colour), max(4.0, oval.width() * 0.018))
+    if not solid:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawEllipse(oval)
+
+
+def paint_chevrons(
+    painter: QPainter,
+    centre: QPointF,
+    size: float,
+    dx: int,
+    dy: int,
+    colour: QColor,
+    *,
+    halo: bool = True,
+) -> None:
+    """Two chevrons pointing along (dx, dy); a dark halo makes them read on any image."""
+    for dark in (True, False) if halo else (False,):
+        pen = QPen(QColor(0, 0, 0, 150) if dark else colour, size * (0.2 if dark else 0.13))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         painter.setPen(pen)
@@ -148,11 +188,13 @@ def _chevrons(
             painter.drawPolyline(QPolygonF([back + side, tip, back - side]))
 
 
-def _eye(painter: QPainter, centre: QPointF, size: float, colour: QColor) -> None:
+def paint_eye(
+    painter: QPainter, centre: QPointF, size: float, colour: QColor, *, halo: bool = True
+) -> None:
     w, h = size, size * 0.5
     rect = QRectF(centre.x() - w / 2, centre.y() - h / 2, w, h)
-    for halo in (True, False):
-        pen = QPen(QColor(0, 0, 0, 150) if halo else colour, size * (0.12 if halo else 0.07))
+    for dark in (True, False) if halo else (False,):
+        pen = QPen(QColor(0, 0, 0, 150) if dark else colour, size * (0.12 if dark else 0.07))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -164,9 +206,11 @@ def _eye(painter: QPainter, centre: QPointF, size: float, colour: QColor) -> Non
         painter.drawEllipse(centre, h * 0.32, h * 0.32)
 
 
-def _smile(painter: QPainter, centre: QPointF, size: float, colour: QColor) -> None:
-    for halo in (True, False):
-        pen = QPen(QColor(0, 0, 0, 150) if halo else colour, size * (0.13 if halo else 0.08))
+def paint_smile(
+    painter: QPainter, centre: QPointF, size: float, colour: QColor, *, halo: bool = True
+) -> None:
+    for dark in (True, False) if halo else (False,):
+        pen = QPen(QColor(0, 0, 0, 150) if dark else colour, size * (0.13 if dark else 0.08))
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -201,19 +245,29 @@ class DocumentOverlay:
     def __init__(self, theme: Theme) -> None:
         self.theme = theme
         self.state = DocumentState()
+        self._cache = QImage()
+        self._cache_key: tuple[object, ...] | None = None
 
     def paint(self, painter: QPainter, view: QRectF, mapping: ViewMapping | None) -> None:
         t, s = self.theme, self.state
         guide = document_guide(view)
-        veil = QPainterPath()
-        veil.setFillRule(Qt.FillRule.OddEvenFill)
-        veil.addRect(view)
-        veil.addRoundedRect(guide, 18, 18)
-        veil_colour = QColor(t.palette.overlay)
-        veil_colour.setAlpha(min(veil_colour.alpha(), 120))
-        painter.fillPath(veil, veil_colour)
-        colour = t.color("success") if (s.good or s.captured) else t.color("guide")
-        _brackets(painter, guide, colour, t.px(9))
+        good = s.good or s.captured
+        key = (view.size().toSize(), t, good)
+        if self._cache_key != key:
+
+            def draw(p: QPainter) -> None:
+                veil = QPainterPath()
+                veil.setFillRule(Qt.FillRule.OddEvenFill)
+                veil.addRect(view)
+                veil.addRoundedRect(guide, 18, 18)
+                veil_colour = QColor(t.palette.overlay)
+                veil_colour.setAlpha(min(veil_colour.alpha(), 120))
+                p.fillPath(veil, veil_colour)
+                _brackets(p, guide, t.color("success" if good else "guide"), t.px(9))
+
+            self._cache = _veil_image(view, t, draw)
+            self._cache_key = key
+        painter.drawImage(view.topLeft(), self._cache)
         if s.box is not None and mapping is not None and not s.captured:
             found = mapping.rect(s.box.x, s.box.y, s.box.w, s.box.h)
             pen = QPen(t.color("success") if s.good else t.color("warning"), 4)
