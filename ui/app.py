@@ -106,6 +106,7 @@ def _run(args: argparse.Namespace) -> int:
         store=not args.no_store and not args.demo,
         fullscreen=not args.windowed,
         seed=args.seed,
+        report=args.autorun,
     )
     window = KioskWindow(options, settings)
     _install_excepthook(window)

@@ -81,6 +81,8 @@ class AppOptions:
         store: save cases in the encrypted store (off only for demo and tests).
         fullscreen: take the whole screen.
         seed: fixed challenge seed (tests); None = random (demo: the demo's seed).
+        report: keep the decision JSON after the result (the autorun prints it); off in
+            service, where the case data goes to the store and nowhere else.
     """
 
     demo: bool = False
@@ -90,6 +92,7 @@ class AppOptions:
     store: bool = True
     fullscreen: bool = False
     seed: int | None = None
+    report: bool = False
 
 
 @dataclass
@@ -666,7 +669,7 @@ class KioskWindow(QWidget):
         return source, check
 
     def _open_selfie_source(self, run: _Run) -> FrameSource:
-        from kiosk.capture.devices import check_camera
+        from kiosk.capture.devices import CameraProblem, check_camera
         from kiosk.capture.frames import open_frame_source
 
         if self.options.demo:
@@ -682,9 +685,11 @@ class KioskWindow(QWidget):
             crop = face_crop(person.renderer.skin_mask)
             return PromptFollowingCamera(person.frame, action, fps=DEMO_CAMERA_FPS, crop=crop)
         if self.options.camera:
+            # chosen on the command line (tests, a recording): no binding to compare with,
+            # but a device that calls itself a virtual camera is still refused
             source = open_frame_source(self.options.camera)
             check = check_camera(source.info, name="", width=0, height=0)
-            if not check.ok and source.info.kind != "camera":
+            if CameraProblem.VIRTUAL in check.problems:
                 source.close()
                 raise _CameraCheckFailed(", ".join(check.codes))
             return source
@@ -737,7 +742,7 @@ class KioskWindow(QWidget):
         self._preview_slot.clear()
         self.selfie.view.clear()
         self.session.go(Step.PROCESSING)
-        want_payload = True
+        want_payload = self.options.report
 
         def finish() -> tuple[Any, dict[str, Any] | None]:
             from kiosk.cli.verify_cmd import case_payload

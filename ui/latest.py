@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -15,10 +16,12 @@ class LatestSlot(Generic[T]):
     and never a backlog.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_dropped: int = 0) -> None:
         self._lock = threading.Lock()
         self._value: T | None = None
         self._ready = threading.Event()
+        self._dropped: deque[T] = deque(maxlen=max(keep_dropped, 1))
+        self._keep = keep_dropped > 0
         self.put_count = 0
         self.dropped = 0
 
@@ -28,6 +31,8 @@ class LatestSlot(Generic[T]):
             was_empty = self._value is None
             if not was_empty:
                 self.dropped += 1
+                if self._keep and self._value is not None:
+                    self._dropped.append(self._value)
             self._value = value
             self.put_count += 1
             self._ready.set()
@@ -35,10 +40,17 @@ class LatestSlot(Generic[T]):
 
     def take(self) -> T | None:
         """The newest value, emptying the slot; None when empty."""
+        return self.take_with_dropped()[0]
+
+    def take_with_dropped(self) -> tuple[T | None, list[T]]:
+        """The newest value and, oldest first, the values it replaced since the last take
+        (at most ``keep_dropped`` of them), emptying the slot."""
         with self._lock:
             value, self._value = self._value, None
+            dropped = list(self._dropped)
+            self._dropped.clear()
             self._ready.clear()
-        return value
+        return value, dropped
 
     def wait(self, timeout_s: float) -> bool:
         """Block until a value is there (or ``wake`` is called); False on time-out."""

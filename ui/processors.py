@@ -70,6 +70,16 @@ class LivenessProcessor:
     def current_action(self) -> str | None:
         return self._action
 
+    def skipped(self, frames: list[Frame]) -> None:
+        """Frames the worker dropped: the case's camera-integrity books should still see
+        the camera's real cadence. Needs ``case.note_frame`` (not in the case API yet;
+        without it the integrity check sees only the analysed frames)."""
+        with self._lock:
+            note = getattr(self._case, "note_frame", None)
+            if note is not None:
+                for f in frames:
+                    note(f.pixels, f.t_s)
+
     def process(self, frame: Frame) -> SelfieFeedback:
         with self._lock:
             if self._case is None:

@@ -22,9 +22,15 @@ from ui.latest import LatestSlot
 
 log = logging.getLogger("ui.worker")
 
+MAX_SKIPPED = 16  # dropped frames remembered between two analysed ones (~0.5 s at 30 fps)
+
 
 class FrameProcessor(Protocol):
-    """Per-frame work: runs on the worker thread only, one frame at a time."""
+    """Per-frame work: runs on the worker thread only, one frame at a time.
+
+    A processor may also define ``skipped(frames)``: it is then told, oldest first and
+    before the frame it analyses, about the frames the worker dropped as stale.
+    """
 
     def process(self, frame: Frame) -> Any: ...
 
@@ -68,7 +74,7 @@ class FrameWorker(QThread):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("frame-worker")
-        self._slot: LatestSlot[Frame] = LatestSlot()
+        self._slot: LatestSlot[Frame] = LatestSlot(keep_dropped=MAX_SKIPPED)
         self._lock = threading.Lock()
         self._processor: FrameProcessor | None = None
         self._token = 0
@@ -132,7 +138,7 @@ class FrameWorker(QThread):
     def _process_one(self) -> None:
         """Take the newest frame and run the processor on it. A method of its own so
         the frame is released on return, not kept by the loop while it waits."""
-        frame = self._slot.take()
+        frame, skipped = self._slot.take_with_dropped()
         self._handle_detach()
         with self._lock:
             processor, token = self._processor, self._token
@@ -140,6 +146,10 @@ class FrameWorker(QThread):
             return
         start = time.perf_counter()
         try:
+            note = getattr(processor, "skipped", None)
+            if skipped and note is not None:
+                note(skipped)
+            del skipped
             output = processor.process(frame)
         except KioskError as exc:
             # the traceback's frames would hold the pixels: report the error without it

@@ -111,7 +111,12 @@ def preview_during_challenge(clip: Path) -> dict[str, Any]:
         card = Path(tmp) / "card.png"
         cv2.imwrite(str(card), build_material().document)
         options = AppOptions(
-            camera=str(clip), document=f"image:{card}", store=False, fullscreen=False, seed=3
+            camera=str(clip),
+            document=f"image:{card}",
+            store=False,
+            fullscreen=False,
+            seed=3,
+            report=True,
         )
         window = KioskWindow(options, AppSettings())
         window.resize(1280, 800)

@@ -101,6 +101,7 @@ def test_customer_flow_with_a_video_camera_and_the_sane_test_scanner(
         outcome = window.session.outcome
         assert outcome is not None and outcome.stored
         assert outcome.outcome in ("approved", "manual_review", "rejected")
+        assert window.session.payload is None  # case data goes to the store, nowhere else
         # a colour test pattern is no ID document: never a clean approval
         assert outcome.outcome != "approved"
         assert "mrz_not_found" in outcome.staff_codes or "document_unknown" in outcome.staff_codes

@@ -144,3 +144,22 @@ def test_importing_the_ui_creates_no_application_and_loads_no_model() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[true, []]"
+
+
+def test_errors_map_to_one_effect_each() -> None:
+    from kiosk.errors import CaptureError, InputError, KioskError, StoreLocked
+    from ui.errors import Effect, IncidentLog, classify
+
+    class CameraCheckFailed(CaptureError):
+        code = "camera_check_failed"
+
+    assert classify(CameraCheckFailed(), "selfie") is Effect.OUT_OF_SERVICE
+    assert classify(StoreLocked(), "store") is Effect.OUT_OF_SERVICE
+    assert classify(InputError("unreadable scan"), "document") is Effect.RETRY_STEP
+    assert classify(CaptureError(), "selfie") is Effect.END_SESSION
+    assert classify(KioskError(), "finish") is Effect.END_SESSION
+    assert classify(KioskError(), "background") is Effect.STAFF_NOTICE
+    log = IncidentLog(size=2)
+    for where in ("a", "b", "c"):
+        log.record(KioskError(), where)
+    assert [i.where for i in log.items()] == ["c", "b"]

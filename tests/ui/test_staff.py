@@ -157,6 +157,22 @@ def test_review_with_evidence_and_an_audited_decision(
         assert store.verify_audit().ok
 
 
+def test_the_console_locks_itself_and_clears_the_evidence(qtbot: Any, window: Any) -> None:
+    w = window
+    w.open_staff()
+    sign_in(qtbot, w, PIN)
+    review = w.staff.console.review
+    wait_for(qtbot, lambda: review.table.rowCount() == 1, 20, "the review queue")
+    review.table.selectRow(0)
+    wait_for(qtbot, lambda: review.detail is not None, 20, "the case")
+    assert images_on_screen(w)
+    w.staff.idle.set_timeout(0.3)
+    w.staff.idle.arm()
+    wait_for(qtbot, lambda: not w.staff.signed_in, 5, "the automatic lock")
+    assert w.areas.currentIndex() == 0
+    assert images_on_screen(w) == [] and review.detail is None
+
+
 def test_repeated_wrong_pins_lock_the_sign_in(qtbot: Any, window: Any) -> None:
     w = window
     w.open_staff()
@@ -182,6 +198,11 @@ def test_settings_are_validated_saved_and_applied(qtbot: Any, window: Any) -> No
     page.save.click()
     assert "document.folder" in page.status.text()  # refused, named
     page.folder.setText("/srv/scans")
+    page.policy.setText("/nonexistent/policy.toml")
+    page.save.click()
+    wait_for(qtbot, lambda: "policy_invalid" in page.status.text(), 10, "the policy check")
+    assert load_settings() == AppSettings()  # nothing was saved
+    page.policy.setText("")
     page.idle.setValue(45)
     shot(w, "10-staff-settings")
     page.save.click()

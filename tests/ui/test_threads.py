@@ -160,3 +160,31 @@ def test_a_recording_is_played_at_its_own_pace_and_its_end_reported(tmp_path: Pa
     assert 0.8 < elapsed < 3.0  # 20 frames at 20 fps: about a second, not instantly
     assert capture.stats().fps == pytest.approx(20.0, rel=0.25)
     capture.stop()
+
+
+def test_the_processor_is_told_about_dropped_frames_in_order(qtbot: Any) -> None:
+    class Noting(SlowProcessor):
+        def __init__(self) -> None:
+            super().__init__(ms=30)
+            self.order: list[tuple[str, int]] = []
+
+        def skipped(self, frames: list[Frame]) -> None:
+            self.order += [("skipped", f.index) for f in frames]
+
+        def process(self, frame: Frame) -> int:
+            self.order.append(("analysed", frame.index))
+            return super().process(frame)
+
+    worker = FrameWorker()
+    worker.start()
+    proc = Noting()
+    worker.attach(proc, token=1)
+    for i in range(40):
+        worker.submit(frame(i))
+        time.sleep(0.004)
+    wait_for(qtbot, lambda: proc.seen and proc.seen[-1] == 39, 10, "the last frame")
+    worker.stop()
+    indices = [i for _, i in proc.order]
+    assert indices == sorted(indices)  # every frame once, in camera order
+    assert {i for _, i in proc.order} == set(range(indices[0], 40))
+    assert any(kind == "skipped" for kind, _ in proc.order)

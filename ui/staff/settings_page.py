@@ -341,6 +341,8 @@ class SettingsPage(Screen):
         ).run(self.tasks)
 
     def _save(self) -> None:
+        from kiosk.policy import load_policy
+
         try:
             new = self.collect()
         except KioskError as exc:
@@ -348,12 +350,17 @@ class SettingsPage(Screen):
             return
         policy_changed = new.policy_path != self.settings.policy_path
 
+        def save() -> Path:
+            if policy_changed:
+                load_policy(new.policy_file)  # a policy that does not load is never saved
+            return save_settings(new)
+
         def saved(path: Path) -> None:
             self.settings = new
             self.status.setText(tr("Saved. The next customer uses the new settings."))
             self.saved.emit(new, policy_changed)
 
-        Op("save settings", lambda: save_settings(new)).success(saved).failure(
+        Op("save settings", save).success(saved).failure(
             lambda e: self.status.setText(f"{e.code}: {e.message}")
         ).run(self.tasks)
 
