@@ -212,6 +212,10 @@ class KioskWindow(QWidget):
         self.selfie_maker = PreviewMaker(Fit.COVER, mirrored=mirror)
         self.welcome = WelcomeScreen(t)
         self.consent = ConsentScreen(t)
+        from kiosk.store.types import RetentionPolicy
+
+        self.consent.retention_days = RetentionPolicy().evidence.days  # what the store keeps
+        self.consent.retranslate()
         self.document = DocumentScreen(t, self.doc_maker)
         self.selfie = SelfieScreen(t, self.selfie_maker)
         self.processing = ProcessingScreen(t)

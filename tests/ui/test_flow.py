@@ -92,6 +92,7 @@ def test_customer_flow_with_a_video_camera_and_the_sane_test_scanner(
         window.consent.agree.click()
         wait_for(qtbot, lambda: window._doc_source is not None, 30, "the scanner")
         assert window.document.scan.isVisible()
+        shot(window, "03b-document-scanner")
         window.document.scan.click()
         wait_for(qtbot, lambda: window.session.step is Step.SELFIE, 60, "the selfie step")
         wait_for(qtbot, lambda: window.selfie.view.has_image(), 30, "the camera preview")
@@ -101,6 +102,8 @@ def test_customer_flow_with_a_video_camera_and_the_sane_test_scanner(
         outcome = window.session.outcome
         assert outcome is not None and outcome.stored
         assert outcome.outcome in ("approved", "manual_review", "rejected")
+        qtbot.wait(300)
+        shot(window, f"06b-result-{outcome.outcome.replace('_', '-')}")
         assert window.session.payload is None  # case data goes to the store, nowhere else
         # a colour test pattern is no ID document: never a clean approval
         assert outcome.outcome != "approved"
@@ -141,6 +144,19 @@ def test_customer_flow_with_a_video_camera_and_the_sane_test_scanner(
             raise AssertionError(_holders()) from None
     finally:
         window.shutdown()
+
+
+def shot(window: QWidget, name: str) -> None:
+    """Save a screenshot when ``KIOSK_SCREENSHOTS`` names a folder (``make screenshots``)."""
+    import os
+
+    from PySide6.QtWidgets import QApplication
+
+    target = os.environ.get("KIOSK_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        QApplication.processEvents()
+        window.grab().save(str(Path(target) / f"{name}.png"))
 
 
 def _data_dir() -> str:

@@ -208,3 +208,32 @@ def test_the_compiled_catalogue_matches_its_source_and_nothing_is_untranslated(
     compile_qm(ts, tmp_path / "kiosk_de.qm")
     assert (tmp_path / "kiosk_de.qm").read_bytes() == (here / "kiosk_de.qm").read_bytes()
     assert sys.executable
+
+
+@pytest.mark.parametrize(
+    ("outcome", "reason", "codes"),
+    [
+        ("approved", "verified", ()),
+        ("manual_review", "staff_check", ("screening_review",)),
+        ("rejected", "document_expired", ("document_expired",)),
+        ("rejected", "see_staff", ("sanctions_hit",)),
+        ("error", "not_recorded", ()),
+    ],
+)
+def test_the_result_screen_speaks_plainly(
+    window: Any, outcome: str, reason: str, codes: tuple[str, ...]
+) -> None:
+    from tests.ui.test_flow import images_on_screen, shot
+    from ui.session import CustomerOutcome, CustomerReason, Step
+
+    window.session.outcome = CustomerOutcome(
+        outcome, CustomerReason(reason), "3F9A-21C0", codes, outcome != "error"
+    )
+    window.session.go(Step.RESULT)
+    QApplication.processEvents()
+    text = " ".join((window.result.title.text(), window.result.message.text()))
+    assert text.strip() and "3F9A-21C0" in window.result.reference.text()
+    assert not any(code in text for code in codes)  # never a code
+    assert "sanction" not in text.lower() and "list" not in text.lower()  # no tipping-off
+    assert images_on_screen(window) == []
+    shot(window, f"06c-result-{outcome.replace('_', '-')}-{reason.replace('_', '-')}")
