@@ -22,8 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.capture.documents import (
     CameraDocumentSource,
@@ -257,8 +263,6 @@ class KioskWindow(QWidget):
     def start(self) -> None:
         """Start the threads and load everything in the background (the welcome screen
         is already usable)."""
-        from PySide6.QtWidgets import QApplication
-
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.idle)
@@ -898,6 +902,15 @@ class KioskWindow(QWidget):
         if self.runtime is not None:
             self.runtime.close()
             self.runtime = None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # outside dialogs Qt buttons take only Space; kiosk keypads send Enter
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            focused = QApplication.focusWidget()
+            if isinstance(focused, QAbstractButton) and focused.isEnabled():
+                focused.click()
+                return
+        super().keyPressEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.shutdown()

@@ -113,6 +113,13 @@ def test_the_customer_flow_works_from_the_keyboard(window: Any, qtbot: Any) -> N
     assert window.consent.agree.hasFocus()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.session.step is Step.WELCOME
+    window.screens[window.session.step].on_enter()
+    qtbot.keyClick(window.welcome.start, Qt.Key.Key_Return)  # a kiosk keypad's Enter
+    assert window.session.step is Step.CONSENT
+    qtbot.keyClick(window.consent.agree, Qt.Key.Key_Tab, Qt.KeyboardModifier.ShiftModifier)
+    assert window.consent.cancel.hasFocus()
+    qtbot.keyClick(window.consent.cancel, Qt.Key.Key_Enter)
+    assert window.session.step is Step.WELCOME
     # every control on the consent screen can take the keyboard focus
     for w in controls(window.consent):
         assert w.focusPolicy() & Qt.FocusPolicy.TabFocus
