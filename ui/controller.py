@@ -110,6 +110,7 @@ class _Run:
     entered: float = field(default_factory=time.monotonic)
     processor: LivenessProcessor | None = None
     source_name: str = ""
+    source_kind: str = ""
     finished_at: float | None = None
     ending: bool = False
     cancel: threading.Event = field(default_factory=threading.Event)
@@ -479,6 +480,7 @@ class KioskWindow(QWidget):
         self._active_maker, self._active_view = maker, view
         maker.set_target(view.width(), view.height())
         run.source_name = source.info.name if source.info.kind == "camera" else ""
+        run.source_kind = source.info.kind
         self.capture.set_source(source, run.token)
 
     def _on_capture_frame(self, frame: Frame, token: int) -> None:
@@ -502,7 +504,10 @@ class KioskWindow(QWidget):
         run = self._run
         if run is None or run.token != token:
             return
-        if run.step is Step.SELFIE:
+        if run.source_kind == "camera":
+            # a live camera does not end: it was unplugged or failed
+            self.handle_error(_CameraLost(), run.step.value)
+        elif run.step is Step.SELFIE:
             self._end_selfie()  # a recording ran out: decide with what was seen
         else:
             self.handle_error(CaptureError("The document camera stopped."), "document")
@@ -877,6 +882,21 @@ class KioskWindow(QWidget):
             ).run(self.tasks)
         self._reset_display()
 
+    def recheck(self) -> None:
+        """Run the start-up checks again (after staff fixed a camera, the store, ...)."""
+        self.kiosk_state = "starting"
+        self.unavailable_code = ""
+        self._devices_ok = False
+        if self.runtime is None:
+            self.reload_runtime()
+        if self.options.store and not self.options.demo and not self.store.available:
+            Op("open store", self.store.open, lane=Lane.STORE).success(
+                lambda _status: self._check_ready()
+            ).failure(lambda e: self._unavailable(e, "store")).run(self.tasks)
+        Op("check devices", self._check_devices).success(self._devices_checked).failure(
+            lambda e: self._unavailable(e, "devices")
+        ).run(self.tasks)
+
     def reload_runtime(self) -> None:
         """Reload the policy and lists (after the policy file changed)."""
         self.kiosk_state = "starting"
@@ -922,6 +942,14 @@ def lower_thread_priority(niceness: int = 10) -> None:
     # not Linux, or not permitted: the thread runs at normal priority
     with contextlib.suppress(OSError, AttributeError):
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+
+
+class _CameraLost(CaptureError):
+    code = "camera_lost"
+    default_message = "The camera stopped delivering pictures."
+
+    def __init__(self) -> None:
+        super().__init__(hint="check the camera's cable, then look at the staff console")
 
 
 class _CameraUnbound(CaptureError):

@@ -75,7 +75,11 @@ class StatusPage(Screen):
         self.problems_title = label("", "subtitle")
         self.problems_text = label("", "code")
         self.refresh_button = button("", "")
-        for w in (self.kiosk_title, self.kiosk_text, self.store_title, self.store_text):
+        self.recheck = button("", "")
+        for w in (self.kiosk_title, self.kiosk_text):
+            col.addWidget(w)
+        col.addWidget(self.recheck)
+        for w in (self.store_title, self.store_text):
             col.addWidget(w)
         col.addLayout(unlock_row)
         for w in (self.sync_title, self.sync_text, self.problems_title, self.problems_text):
@@ -85,6 +89,7 @@ class StatusPage(Screen):
         self.unlock.clicked.connect(self._unlock)
         self.passphrase.returnPressed.connect(self._unlock)
         self.refresh_button.clicked.connect(self.refresh)
+        self.recheck.clicked.connect(self._recheck)
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -98,6 +103,8 @@ class StatusPage(Screen):
         self.unlock.setAccessibleName(tr("Unlock the store"))
         self.refresh_button.setText(tr("Refresh"))
         self.refresh_button.setAccessibleName(tr("Refresh the status"))
+        self.recheck.setText(tr("Check the kiosk again"))
+        self.recheck.setAccessibleName(tr("Run the start-up checks again"))
         self._render()
 
     def refresh(self) -> None:
@@ -121,6 +128,10 @@ class StatusPage(Screen):
     def _got_sync(self, view: SyncView) -> None:
         self.sync = view
         self.sync_changed.emit(view)
+        self._render()
+
+    def _recheck(self) -> None:
+        self.window_.recheck()
         self._render()
 
     def _unlock(self) -> None:
@@ -163,6 +174,7 @@ class StatusPage(Screen):
         show_unlock = not self.store.available and not w.options.demo
         self.passphrase.setVisible(show_unlock)
         self.unlock.setVisible(show_unlock)
+        self.recheck.setVisible(w.kiosk_state != "ready")
         if s is not None and self.store.available:
             self.store_text.setText(
                 "\n".join(

@@ -564,6 +564,14 @@
         <translation>Status aktualisieren</translation>
     </message>
     <message>
+        <source>Check the kiosk again</source>
+        <translation>Terminal erneut prüfen</translation>
+    </message>
+    <message>
+        <source>Run the start-up checks again</source>
+        <translation>Die Startprüfungen erneut ausführen</translation>
+    </message>
+    <message>
         <source>Unlocking…</source>
         <translation>Wird entsperrt…</translation>
     </message>
