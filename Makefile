@@ -22,7 +22,8 @@ APT_PACKAGES := python3 python3-venv python3-dev build-essential \
 	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
 
-.PHONY: help setup system-deps venv models demo test lint typecheck layers pytest bench eval clean
+.PHONY: help setup system-deps venv models demo test lint typecheck layers pytest bench eval \
+	eval-robustness clean
 
 help:
 	@echo "make demo   - set up everything, then run the bundled sample case"
@@ -71,14 +72,19 @@ pytest: setup
 
 test: setup lint typecheck layers pytest
 
-# Each script prints its figures; see the issue notes for what they measure.
+# One table and bench.json; the per-area scripts in tests/bench/ go deeper.
 bench: setup
-	@set -e; for f in tests/bench/bench_*.py; do [ -e "$$f" ] || continue; \
-		echo "== $$f"; $(PY) -m tests.bench.$$(basename $$f .py); done
+	$(PY) -m tests.bench.bench_all --out bench.json
 
+# Every accuracy evaluation, one report: reports/evaluation.html (about 45 min here,
+# most of it the PassportEye peer; EVAL_ARGS=--quick skips the peer).
 eval: setup
-	@set -e; for f in tests/eval/eval_*.py; do [ -e "$$f" ] || continue; \
-		echo "== $$f"; $(PY) -m tests.eval.$$(basename $$f .py); done
+	$(PY) -m tests.eval.report $(EVAL_ARGS)
+
+# Robustness runs: 1000 SIGKILLed store writes, 10 000 decisions through a day-long outage.
+eval-robustness: setup
+	$(PY) -m tests.eval.eval_store_crash
+	$(PY) -m tests.eval.eval_sync
 
 clean:
 	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

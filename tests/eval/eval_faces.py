@@ -166,6 +166,7 @@ def main() -> int:
     )
     print("  ".join(f"{h:>9}" for h in header))
     chosen: dict[str, float] = {}
+    results_for_summary: list[tuple[str, str, Any, float, float]] = []
     for model in MODELS:
         e = emb[model]
         threshold = kit.embedder(model).threshold()
@@ -204,6 +205,7 @@ def main() -> int:
             )
             print("  ".join(f"{c!s:>9}" for c in row))
             curves.append((f"{model} {name}", m))
+            results_for_summary.append((model, name, m, far, frr))
             if name == "document-photo":
                 t3 = gaussian_tail_threshold(m.impostor_mean, m.impostor_std, 1e-3)
                 t4 = gaussian_tail_threshold(m.impostor_mean, m.impostor_std, 1e-4)
@@ -216,6 +218,7 @@ def main() -> int:
                 )
     # every fixture pair, raw and as a synthetic document, at the manifest threshold
     print("\nfixture pairs at the manifest thresholds (raw / as synthetic ID document, all seeds)")
+    fixture_results: list[tuple[str, float, int, int, int, int, int]] = []
     for model in MODELS:
         e = emb[model]
         threshold = kit.embedder(model).threshold()
@@ -230,6 +233,17 @@ def main() -> int:
                     s = cosine_similarity(e[(a, seed)], e[b])
                     wrong_doc += int((s >= threshold) != same)
                     wrong_seed0 += int(seed == 0 and (s >= threshold) != same)
+        fixture_results.append(
+            (
+                model,
+                threshold,
+                len(fixture) - len(wrong_raw),
+                len(fixture),
+                len(fixture) - wrong_seed0,
+                total_doc - wrong_doc,
+                total_doc,
+            )
+        )
         print(
             f"  {model:>12} (threshold {threshold:.3f}): raw {len(fixture) - len(wrong_raw)}/"
             f"{len(fixture)} correct{' ' + str(wrong_raw) if wrong_raw else ''}; as synthetic "
@@ -237,6 +251,7 @@ def main() -> int:
             f"{SYNTH_SEEDS} seeds {total_doc - wrong_doc}/{total_doc} correct; portraits the "
             f"document detector missed: {doc_missed[model]}/{len(synth)}"
         )
+    _summary(results_for_summary, fixture_results, chosen)
     out = PROJECT_ROOT / "reports" / "faces_det.png"
     out.parent.mkdir(exist_ok=True)
     plot_det(tuple(curves), str(out), "Face verification: fixtures + synthetic ID portraits")
@@ -244,6 +259,51 @@ def main() -> int:
     _precision(kit, images, faces)
     kit.close()
     return 0
+
+
+def _summary(
+    results: list[tuple[str, str, Any, float, float]],
+    fixtures: list[tuple[str, float, int, int, int, int, int]],
+    chosen: dict[str, float],
+) -> None:
+    from tests.eval.summary import Figure, Summary, write_summary
+
+    figures = []
+    for model, threshold, raw_ok, n, seed0_ok, doc_ok, doc_n in fixtures:
+        figures.append(
+            Figure(
+                f"{model}: fixture pairs correct at {threshold:.3f}",
+                f"{raw_ok}/{n}",
+                "all",
+                raw_ok == n,
+            )
+        )
+        figures.append(
+            Figure(
+                f"{model}: same pairs, first photo as synthetic ID (seed 0)",
+                f"{seed0_ok}/{n}",
+                "all",
+                seed0_ok == n,
+            )
+        )
+        figures.append(Figure(f"{model}: same pairs, all synthetic seeds", f"{doc_ok}/{doc_n}"))
+    for model, name, m, far, frr in results:
+        tar = ", ".join(
+            f"TAR@FAR{t.far_target:.1%} "
+            + (f"{t.tar:.1%}" if t.tar is not None else "not resolvable")
+            for t in m.tar_at_far
+        )
+        figures.append(
+            Figure(
+                f"{model} {name}: AUC / EER ({m.n_genuine} genuine, {m.n_impostor} impostor)",
+                f"{m.auc:.4f} / {m.eer:.2%}; {tar}; FAR {far:.2%} FRR {frr:.2%} at the threshold",
+            )
+        )
+    notes = [
+        "Operating point (Gaussian tail FAR 0.1%, >= 0.02 above the highest impostor): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in chosen.items())
+    ]
+    write_summary(Summary("faces", "Face matching", figures, notes, ["faces_det.png"]))
 
 
 def _precision(kit: FaceToolkit, images: dict[str, LoadedImage], faces: dict[str, Any]) -> None:

@@ -116,7 +116,7 @@ def peer_read(image: np.ndarray) -> tuple[tuple[str, ...] | None, bool]:
     return lines, bool(mrz.valid)
 
 
-def run(n: int, with_peer: bool) -> None:
+def run(n: int, with_peer: bool) -> tuple[Tally, Tally]:
     reader = MrzReader()
     reader.warm_up(all_tesseract=True)
     ours, peer = Tally(), Tally()
@@ -194,9 +194,10 @@ def run(n: int, with_peer: bool) -> None:
         print("not exact:")
         for line in failures:
             print("  " + line)
+    return ours, peer
 
 
-def specimens() -> None:
+def specimens() -> tuple[int, int]:
     data = require_shared_data() / "mrz"
     reader = MrzReader()
     print("\n== ICAO specimens (../shared/data/mrz/labels.csv) ==")
@@ -243,6 +244,7 @@ def specimens() -> None:
             marks.append(f"{key}={'ok' if hit else 'WRONG'}")
         print(f"  {row['file']:18} valid={result.valid} " + " ".join(marks))
     print(f"  specimen fields exact: {ok}/{total}")
+    return ok, total
 
 
 def main() -> None:
@@ -251,8 +253,36 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    specimens()
-    run(args.n, not args.no_peer)
+    ok, total = specimens()
+    ours, peer = run(args.n, not args.no_peer)
+    from tests.eval.summary import Figure, Summary, write_summary
+
+    exact = 100.0 * ours.exact / max(ours.n, 1)
+    figures = [
+        Figure("ICAO specimens: fields exact", f"{ok}/{total}", "every field", ok == total),
+        Figure(
+            f"exact MRZ, {ours.n} hard synthetic TD1+TD3", f"{exact:.1f}%", ">= 97%", exact >= 97.0
+        ),
+        Figure(
+            "false valid (valid while a field is wrong)",
+            str(ours.false_valid),
+            "0",
+            ours.false_valid == 0,
+        ),
+        Figure(
+            "median seconds per page (in process)",
+            f"{statistics.median(ours.seconds):.2f}" if ours.seconds else "-",
+        ),
+    ]
+    if not args.no_peer and peer.n:
+        figures += [
+            Figure(
+                "peer: PassportEye + Debian tessdata, exact MRZ",
+                f"{100.0 * peer.exact / peer.n:.1f}%",
+            ),
+            Figure("peer: false valid", str(peer.false_valid)),
+        ]
+    write_summary(Summary("mrz", "Document: machine-readable zone", figures))
 
 
 if __name__ == "__main__":

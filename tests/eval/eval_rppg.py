@@ -474,7 +474,34 @@ def main() -> int:
     leave_one_subject_out(clips, table)
     null_snr()
     print(f"\n({time.perf_counter() - started:.0f} s)")
+    _summary(clips, table)
     return 0
+
+
+def _summary(clips: list[Clip], table: dict[str, dict[str, float]]) -> None:
+    from tests.eval.summary import Figure, Summary, write_summary
+
+    truth = {c.subject: c.truth_bpm for c in clips}
+
+    def mae(name: str) -> float:
+        return float(np.mean([abs(table[name][s] - truth[s]) for s in truth]))
+
+    ours = next(n for n in table if n.endswith("(ours)"))
+    figures = [
+        Figure(f"per-subject MAE, {ours}", f"{mae(ours):.1f} bpm", "<= 5 bpm", mae(ours) <= 5),
+        Figure("per-subject MAE, textbook POS fused", f"{mae('textbook POS (fused)'):.1f} bpm"),
+        Figure(
+            "per-subject MAE, constant 75 bpm (no measurement)",
+            f"{mae('prior alone (75 bpm)'):.1f} bpm",
+        ),
+    ]
+    notes = [
+        "The pulse is below the noise floor of these clips (fused SNR < 0 dB for every "
+        "subject): every estimate, ours included, is WEAK evidence and the session never "
+        "rejects on it. Injected pulses of 1% amplitude are recovered within 5 bpm in 75% "
+        "of trials (textbook POS: 42%); see section 4 of the output.",
+    ]
+    write_summary(Summary("rppg", "Liveness: remote photoplethysmography", figures, notes))
 
 
 if __name__ == "__main__":
