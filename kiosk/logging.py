@@ -56,8 +56,14 @@ class _KioskFileHandler(logging.handlers.RotatingFileHandler):
     """Marks the handler this module installed, so reconfiguring replaces it."""
 
 
-def configure_logging(log_dir: Path, *, level: int = logging.INFO) -> Path | None:
-    """Send the kiosk's logs to ``log_dir/kiosk.log`` (rotated at 5 MB, 5 files).
+def configure_logging(
+    log_dir: Path,
+    *,
+    level: int | str = logging.INFO,
+    max_bytes: int = 5_000_000,
+    backups: int = 5,
+) -> Path | None:
+    """Send the kiosk's logs to ``log_dir/kiosk.log``, rotated at ``max_bytes``.
 
     Returns the log file, or None when the directory is not writable; logging
     then goes nowhere rather than to the user's terminal.
@@ -70,7 +76,7 @@ def configure_logging(log_dir: Path, *, level: int = logging.INFO) -> Path | Non
     path = log_dir / "kiosk.log"
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        handler = _KioskFileHandler(path, maxBytes=5_000_000, backupCount=5, encoding="utf-8")
+        handler = _KioskFileHandler(path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8")
     except OSError:
         if not root.handlers:
             root.addHandler(logging.NullHandler())

@@ -36,7 +36,23 @@ def open_store(*, passphrase_only: bool = False) -> Store:
     data_dir = kiosk_paths().data_dir
     keyfile = read_store_keyfile(data_dir)
     credential = resolve_credential(keyfile.install_id, allow_keyring=not passphrase_only)
-    return Store.open(data_dir, credential)
+    return Store.open(data_dir, credential, retention=retention_policy())
+
+
+def retention_policy() -> Any:
+    """The store's retention periods from the config file."""
+    from datetime import timedelta
+
+    from kiosk.config import load_config
+    from kiosk.store import RetentionPolicy
+
+    c = load_config()
+    return RetentionPolicy(
+        evidence=timedelta(days=c.evidence_days),
+        case_data=timedelta(days=c.case_data_days),
+        decision=timedelta(days=c.decision_days),
+        delivered_outbox=timedelta(days=c.delivered_outbox_days),
+    )
 
 
 def case_record(result: CaseResult, case_json: bytes) -> Any:

@@ -72,6 +72,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "pose_steps": int,
         "expression": bool,
         "hold_frames": int,
+        "hold_s": float,
         "step_timeout_s": float,
         "retries": int,
         "weights": dict,
@@ -88,12 +89,19 @@ def default_policy_bytes() -> bytes:
 
 
 def load_policy(path: Path | None = None) -> SitePolicy:
-    """Load and validate a site policy; the bundled default when ``path`` is None.
+    """Load and validate a site policy.
+
+    Without ``path``: ``KIOSK_POLICY_FILE``, else the config file's
+    ``[kiosk] policy_file``, else the bundled default.
 
     Raises:
         PolicyError: unreadable file, bad TOML, an unknown key (with a suggestion), a
             wrong type or an out-of-range value, each named with its section.
     """
+    if path is None:
+        from kiosk.config import policy_path
+
+        path = policy_path()
     if path is None:
         data, where = default_policy_bytes(), "<default>"
     else:
@@ -191,7 +199,8 @@ def _liveness_options(live: Mapping[str, Any], where: str) -> SessionOptions:
         challenge = ChallengeOptions(
             pose_steps=int(live.get("pose_steps", 2)),
             expression=bool(live.get("expression", True)),
-            hold_frames=int(live.get("hold_frames", 5)),
+            hold_frames=int(live.get("hold_frames", 2)),
+            hold_s=float(live.get("hold_s", 0.3)),
             step_timeout_s=float(live.get("step_timeout_s", 7.0)),
             retries=int(live.get("retries", 1)),
         )

@@ -22,6 +22,7 @@ log = logging.getLogger("kiosk.cli")
 # One module per command group; each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "models_cmd",
+    "config_cmd",
     "doctor_cmd",
     "demo_cmd",
     "document_cmd",
@@ -35,6 +36,25 @@ COMMAND_MODULES = (
     "app_cmd",
     "staff_cmd",
 )
+
+
+def configure_logging_from_config() -> None:
+    """Logging as the config file says; its defaults when the file is broken (the
+    command that reads the config will then report the problem)."""
+    from kiosk.config import KioskConfig, kiosk_paths, load_config
+    from kiosk.errors import ConfigError
+    from kiosk.logging import configure_logging
+
+    try:
+        config = load_config()
+    except ConfigError:
+        config = KioskConfig()
+    configure_logging(
+        kiosk_paths().log_dir,
+        level=config.log_level,
+        max_bytes=config.log_max_bytes,
+        backups=config.log_backups,
+    )
 
 
 def build_parser() -> Parser:
@@ -52,10 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     out = Output(json_mode="--json" in args_list)
     try:
-        from kiosk.config import kiosk_paths
-        from kiosk.logging import configure_logging
-
-        configure_logging(kiosk_paths().log_dir)
+        configure_logging_from_config()
         parser = build_parser()
         args = parser.parse_args(args_list)
         out.json_mode = bool(getattr(args, "json", False)) or out.json_mode

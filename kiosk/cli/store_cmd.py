@@ -107,13 +107,9 @@ def _kdf(args: argparse.Namespace, base: Any = None) -> Any:
 
 
 def _open(*, passphrase_only: bool = False) -> Store:
-    from kiosk.store import Store, read_store_keyfile
-    from kiosk.store.unlock import resolve_credential
+    from kiosk.persist import open_store
 
-    data_dir = _data_dir()
-    keyfile = read_store_keyfile(data_dir)
-    credential = resolve_credential(keyfile.install_id, allow_keyring=not passphrase_only)
-    return Store.open(data_dir, credential)
+    return open_store(passphrase_only=passphrase_only)
 
 
 def _actor() -> str:
