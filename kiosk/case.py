@@ -218,6 +218,11 @@ class VerificationCase:
             raise KioskError("The selfie session was not started.")
         return self._session.feed(frame, t_s)
 
+    def note_frame(self, frame: np.ndarray[Any, Any], t_s: float) -> None:
+        """A captured frame skipped as stale; see :meth:`LivenessSession.note_frame`."""
+        if self._session is not None:
+            self._session.note_frame(frame, t_s)
+
     def set_selfie_image(self, image: LoadedImage) -> None:
         """A still selfie instead of a stream: no liveness evidence is possible."""
         self._selfie_still = image

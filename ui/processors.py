@@ -71,14 +71,12 @@ class LivenessProcessor:
         return self._action
 
     def skipped(self, frames: list[Frame]) -> None:
-        """Frames the worker dropped: the case's camera-integrity books should still see
-        the camera's real cadence. Needs ``case.note_frame`` (not in the case API yet;
-        without it the integrity check sees only the analysed frames)."""
+        """Frames the worker dropped: the case's camera-integrity books still see the
+        camera's real cadence."""
         with self._lock:
-            note = getattr(self._case, "note_frame", None)
-            if note is not None:
+            if self._case is not None:
                 for f in frames:
-                    note(f.pixels, f.t_s)
+                    self._case.note_frame(f.pixels, f.t_s)
 
     def process(self, frame: Frame) -> SelfieFeedback:
         with self._lock:

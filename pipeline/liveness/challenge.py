@@ -2,7 +2,8 @@
 
 The sequence is drawn from a seed stored with the evidence, so a recording of an
 earlier session performs the wrong moves at the wrong times. Each step must be held
-for ``hold_frames`` consecutive frames within its time window, cannot be satisfied
+for ``hold_s`` seconds (and at least ``hold_frames`` analysed frames) within its time
+window, whatever the analysis frame rate, cannot be satisfied
 faster than a human reacts to a prompt, and a pose that jumps faster than a head
 can turn counts as tampering. Yaw and pitch come from the FaceLandmarker transform.
 """
@@ -65,7 +66,9 @@ class ChallengeOptions:
     Attributes:
         pose_steps: how many head-pose actions (each followed by CENTER).
         expression: add a blink or smile step.
-        hold_frames: consecutive frames a pose must be held.
+        hold_s: how long a pose must be held, in stream time.
+        hold_frames: the fewest consecutive analysed frames that make a hold (so a single
+            frame cannot pass a step however far apart frames are).
         step_timeout_s: time allowed per step.
         total_timeout_s: time allowed for the whole challenge.
         retries: failed steps allowed (the step restarts) before the challenge fails.
@@ -82,7 +85,8 @@ class ChallengeOptions:
 
     pose_steps: int = 2
     expression: bool = True
-    hold_frames: int = 5
+    hold_s: float = 0.3
+    hold_frames: int = 2
     step_timeout_s: float = 7.0
     total_timeout_s: float = 40.0
     retries: int = 1
@@ -100,8 +104,15 @@ class ChallengeOptions:
     def __post_init__(self) -> None:
         if not 1 <= self.pose_steps <= len(POSE_ACTIONS):
             raise InvalidLivenessOptions("pose_steps must be between 1 and 3.")
-        if self.hold_frames < 1 or self.retries < 0 or self.step_timeout_s <= 0:
-            raise InvalidLivenessOptions("hold_frames >= 1, retries >= 0, step_timeout_s > 0.")
+        if (
+            self.hold_frames < 1
+            or self.retries < 0
+            or self.step_timeout_s <= 0
+            or not (0 <= self.hold_s < self.step_timeout_s)
+        ):
+            raise InvalidLivenessOptions(
+                "hold_frames >= 1, retries >= 0, step_timeout_s > 0, 0 <= hold_s < step_timeout_s."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +183,7 @@ class ChallengeTracker:
     steps: tuple[ChallengeStep, ...] = ()
     _index: int = 0
     _held: int = 0
+    _held_since: float = 0.0
     _retries_left: int = 0
     _started_s: float | None = None
     _step_started_s: float = 0.0
@@ -255,8 +267,10 @@ class ChallengeTracker:
                     "The move came before the prompt could have been seen.",
                     t_s,
                 )
+            if self._held == 0:
+                self._held_since = t_s
             self._held += 1
-            if self._held >= o.hold_frames:
+            if self._held >= o.hold_frames and t_s - self._held_since >= o.hold_s - 1e-6:
                 self._records.append(
                     StepRecord(step.action, self._step_started_s, t_s, self._attempts)
                 )
@@ -360,11 +374,18 @@ class ChallengeTracker:
             len(self.steps),
             step.prompt,
             step.action,
-            min(1.0, self._held / self.options.hold_frames),
+            self._hold_progress(t_s),
             max(0.0, self.options.step_timeout_s - (t_s - self._step_started_s)),
             self._retries_left,
         )
         return self._state
+
+    def _hold_progress(self, t_s: float) -> float:
+        if self._held == 0:
+            return 0.0
+        o = self.options
+        by_time = (t_s - self._held_since + 1e-6) / o.hold_s if o.hold_s > 0 else 1.0
+        return min(1.0, by_time, self._held / o.hold_frames)
 
     def _retry_or_fail(self, reason: FailureReason, detail: str, t_s: float) -> ChallengeState:
         if self._retries_left > 0:

@@ -196,6 +196,11 @@ class LivenessSession:
         self._frame_ms.append(elapsed)
         return FrameFeedback(state, box, face.pose if face else None, len(faces) > 1, elapsed)
 
+    def note_frame(self, frame: Pixels, t_s: float) -> None:
+        """A captured frame the app skipped as stale (latest frame wins): the integrity
+        checks still see the camera's own cadence and every frame's content."""
+        self._integrity.add(frame, t_s)
+
     def finish(self) -> LivenessResult:
         """Fuse every signal into the verdict."""
         rppg = self._rppg.estimate()
