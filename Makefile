@@ -16,14 +16,14 @@ export QT_QPA_PLATFORM ?= offscreen
 # synthetic documents, SANE (scanners; its `test` backend for tests), Xvfb,
 # and the xcb/EGL/GL libraries PySide6 needs offscreen and under Xvfb.
 APT_PACKAGES := python3 python3-venv python3-dev build-essential \
-	tesseract-ocr fonts-ocr-b fonts-dejavu-core libsane-dev sane-utils libsane1 \
+	tesseract-ocr libtesseract5 fonts-ocr-b fonts-dejavu-core libsane-dev sane-utils libsane1 \
 	xvfb xauth libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
 	libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
 	libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0 \
 	libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
 
 .PHONY: help setup system-deps venv models demo test lint typecheck layers pytest bench eval \
-	eval-robustness clean
+	eval-robustness screenshots clean
 
 help:
 	@echo "make demo   - set up everything, then run the bundled sample case"
@@ -85,6 +85,19 @@ eval: setup
 eval-robustness: setup
 	$(PY) -m tests.eval.eval_store_crash
 	$(PY) -m tests.eval.eval_sync
+
+# Every screen of the customer flow and the staff console, rendered under Xvfb
+# (QT_QPA_PLATFORM=xcb: the Makefile otherwise exports offscreen).
+screenshots: setup
+	rm -rf reports/screens && mkdir -p reports/screens
+	QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" \
+		$(KIOSK) app --demo --autorun --windowed --screenshots reports/screens \
+		> reports/screens/decision.json
+	QT_QPA_PLATFORM=xcb KIOSK_SCREENSHOTS=reports/screens xvfb-run -a -s "-screen 0 1280x800x24" \
+		$(PY) -m pytest -q -p no:cacheprovider tests/ui/test_flow.py \
+		tests/ui/test_staff.py::test_review_with_evidence_and_an_audited_decision \
+		tests/ui/test_staff.py::test_settings_are_validated_saved_and_applied \
+		tests/ui/test_window.py::test_the_result_screen_speaks_plainly
 
 clean:
 	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
