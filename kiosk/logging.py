@@ -56,6 +56,24 @@ class _KioskFileHandler(logging.handlers.RotatingFileHandler):
     """Marks the handler this module installed, so reconfiguring replaces it."""
 
 
+def configure_logging_from_config() -> Path | None:
+    """Logging as the config file says; its defaults when the file is broken (the
+    command that reads the config will then report the problem)."""
+    from kiosk.config import KioskConfig, kiosk_paths, load_config
+    from kiosk.errors import ConfigError
+
+    try:
+        config = load_config()
+    except ConfigError:
+        config = KioskConfig()
+    return configure_logging(
+        kiosk_paths().log_dir,
+        level=config.log_level,
+        max_bytes=config.log_max_bytes,
+        backups=config.log_backups,
+    )
+
+
 def configure_logging(
     log_dir: Path,
     *,

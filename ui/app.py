@@ -69,11 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    from kiosk.config import kiosk_paths
     from kiosk.errors import ConfigError
-    from kiosk.logging import configure_logging
+    from kiosk.logging import configure_logging_from_config
 
-    configure_logging(kiosk_paths().log_dir)
+    configure_logging_from_config()
     if not _display_available():
         if not args.autorun:
             raise ConfigError(

@@ -38,25 +38,6 @@ COMMAND_MODULES = (
 )
 
 
-def configure_logging_from_config() -> None:
-    """Logging as the config file says; its defaults when the file is broken (the
-    command that reads the config will then report the problem)."""
-    from kiosk.config import KioskConfig, kiosk_paths, load_config
-    from kiosk.errors import ConfigError
-    from kiosk.logging import configure_logging
-
-    try:
-        config = load_config()
-    except ConfigError:
-        config = KioskConfig()
-    configure_logging(
-        kiosk_paths().log_dir,
-        level=config.log_level,
-        max_bytes=config.log_max_bytes,
-        backups=config.log_backups,
-    )
-
-
 def build_parser() -> Parser:
     parser = Parser(prog="kiosk", description="Offline identity-verification kiosk.")
     add_json_flag(parser)
@@ -72,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     out = Output(json_mode="--json" in args_list)
     try:
+        from kiosk.logging import configure_logging_from_config
+
         configure_logging_from_config()
         parser = build_parser()
         args = parser.parse_args(args_list)
