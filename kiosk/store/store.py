@@ -1032,10 +1032,17 @@ class Store:
             "SELECT case_id FROM cases WHERE created_at_us <= ? ORDER BY created_at_us",
             now - policy.decision,
         )
-        evidence = ids(
-            "SELECT case_id FROM cases WHERE created_at_us <= ? "
-            "AND evidence_purged_at_us IS NULL ORDER BY created_at_us",
-            now - policy.evidence,
+        # evidence of a case still waiting for staff review is kept for the review (up to
+        # the case-data period): a reviewer must see what the automated decision saw
+        evidence = tuple(
+            r[0]
+            for r in self._conn.execute(
+                "SELECT case_id FROM cases WHERE created_at_us <= ? "
+                "AND evidence_purged_at_us IS NULL "
+                "AND (final_decision <> 'manual_review' OR created_at_us <= ?) "
+                "ORDER BY created_at_us",
+                (to_us(now - policy.evidence), to_us(now - policy.case_data)),
+            )
         )
         data = ids(
             "SELECT case_id FROM cases WHERE created_at_us <= ? "

@@ -12,6 +12,7 @@ import pytest
 from kiosk.errors import KioskError
 from kiosk.store import (
     AuditAction,
+    CaseDecision,
     Passphrase,
     PurgeReport,
     PurgeSchedule,
@@ -202,3 +203,19 @@ def test_the_schedule_runs_purges(store: Store, rng: random.Random) -> None:
     failing = PurgeSchedule(store, on_error=errors.append)
     assert failing.run_once() is None
     assert errors[0].code == "store_closed"
+
+
+def test_evidence_waits_for_a_pending_review(store: Store, rng: random.Random) -> None:
+    """A case in manual review keeps its evidence past the evidence period until a
+    reviewer has decided (or the longer case-data period ends)."""
+    pending = make_record(rng, created_at=ago(31), decision=CaseDecision.MANUAL_REVIEW)
+    reviewed = make_record(rng, created_at=ago(31), decision=CaseDecision.MANUAL_REVIEW)
+    stale = make_record(rng, created_at=ago(1900), decision=CaseDecision.MANUAL_REVIEW)
+    for record in (pending, reviewed, stale):
+        store.save_case(record, actor="kiosk")
+    store.set_review(reviewed.case_id, CaseDecision.APPROVED, "documents match", "staff-7")
+    report = store.purge()
+    assert pending.case_id not in report.evidence_purged
+    assert store.load_evidence(pending.case_id) == pending.evidence
+    assert reviewed.case_id in report.evidence_purged
+    assert stale.case_id not in [c.case_id for c in store.list_cases()], "past every period"
