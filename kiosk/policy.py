@@ -73,6 +73,7 @@ _SCHEMA: dict[str, dict[str, Any]] = {
         "expression": bool,
         "hold_frames": int,
         "hold_s": float,
+        "analysis_fps": float,
         "step_timeout_s": float,
         "retries": int,
         "weights": dict,
@@ -215,8 +216,12 @@ def _liveness_options(live: Mapping[str, Any], where: str) -> SessionOptions:
         motion = Motion3dOptions(weight=float(weights.get("motion3d_ratio", 1.0)))
     except (InvalidLivenessOptions, ValueError, TypeError) as exc:
         raise PolicyError(f"{where}: [liveness] {exc}") from exc
+    fps = live.get("analysis_fps", defaults.analysis_fps)
+    if not 0 <= fps <= 120:
+        raise PolicyError(f"{where}: liveness.analysis_fps must be between 0 and 120.")
     return dataclasses.replace(
         defaults,
+        analysis_fps=float(fps),
         challenge=challenge,
         fusion=fusion,
         rppg=rppg,

@@ -61,7 +61,10 @@ class SessionOptions:
 
     Attributes:
         challenge, rppg, motion, integrity, fusion: per-component options.
-        passive_every_n: run the passive cues on every Nth frame with a face.
+        passive_every_n: run the passive cues on every Nth analysed frame with a face.
+        analysis_fps: frames arriving faster than this are only booked for the
+            integrity checks, not analysed: the same work per second whether a camera
+            delivers 30 fps or a recording is replayed as fast as it decodes (0 = all).
         best_frames: how many frontal, sharp frames to keep for the face match.
         challenge_weight: fusion weight of the challenge signal.
     """
@@ -74,6 +77,7 @@ class SessionOptions:
     passive_every_n: int = 10
     best_frames: int = 3
     challenge_weight: float = 3.0
+    analysis_fps: float = 15.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +120,8 @@ class LivenessResult:
         records: when each step was prompted and completed.
         rppg: the pulse estimate.
         motion: the 3D-motion residuals.
-        frames, frames_with_face: counts.
+        frames: frames fed; frames_analysed: of those, analysed (see ``analysis_fps``);
+            frames_with_face: analysed frames with a face.
         duration_s: stream time covered.
         best_frames: sharpest frontal frames, best first.
         median_frame_ms: median cost of ``feed``.
@@ -129,6 +134,7 @@ class LivenessResult:
     rppg: RppgResult
     motion: Motion3dResult
     frames: int
+    frames_analysed: int
     frames_with_face: int
     duration_s: float
     best_frames: tuple[BestFrame, ...]
@@ -163,6 +169,9 @@ class LivenessSession:
         self._last_t = 0.0
         self._frame_ms: list[float] = []
         self._multiple = 0
+        self._last_feedback: FrameFeedback | None = None
+        self._seen = 0
+        self._last_analysed_t = float("-inf")
 
     def feed(self, frame: Pixels, t_s: float) -> FrameFeedback:
         """Process one frame captured at ``t_s`` seconds (strictly increasing).
@@ -174,9 +183,19 @@ class LivenessSession:
         start = time.perf_counter()
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
             raise InputCorrupt("A liveness frame must be 8-bit BGR.")
-        self._frames += 1
+        self._seen += 1
         self._first_t = t_s if self._first_t is None else self._first_t
         self._last_t = t_s
+        fps = self.options.analysis_fps
+        if (
+            self._last_feedback is not None
+            and fps > 0
+            and (t_s - self._last_analysed_t < 1.0 / fps - 1e-6)
+        ):
+            self.note_frame(frame, t_s)
+            return self._last_feedback
+        self._last_analysed_t = t_s
+        self._frames += 1
         self._integrity.add(frame, t_s)
         faces = self._landmarker.detect_for_video(frame, round(t_s * 1000))
         face = max(faces, key=_face_area) if faces else None
@@ -194,7 +213,10 @@ class LivenessSession:
             self._consider_best(frame, face, box, t_s)
         elapsed = (time.perf_counter() - start) * 1000.0
         self._frame_ms.append(elapsed)
-        return FrameFeedback(state, box, face.pose if face else None, len(faces) > 1, elapsed)
+        self._last_feedback = FrameFeedback(
+            state, box, face.pose if face else None, len(faces) > 1, elapsed
+        )
+        return self._last_feedback
 
     def note_frame(self, frame: Pixels, t_s: float) -> None:
         """A captured frame the app skipped as stale (latest frame wins): the integrity
@@ -229,7 +251,8 @@ class LivenessSession:
             records=self.challenge.records,
             rppg=rppg,
             motion=motion,
-            frames=self._frames,
+            frames=self._seen,
+            frames_analysed=self._frames,
             frames_with_face=self._with_face,
             duration_s=(self._last_t - self._first_t) if self._first_t is not None else 0.0,
             best_frames=best,

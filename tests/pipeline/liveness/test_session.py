@@ -29,5 +29,6 @@ def test_the_shared_clip_does_not_pass_a_challenge(shared_data: Path, seed: int)
     assert states[-1].status is not ChallengeStatus.PASSED
     assert result.verdict.decision is not LivenessDecision.PASS
     assert result.seed == seed and result.steps
-    assert result.frames_with_face > 100
+    assert result.frames_analysed < result.frames, "a 30 fps clip is analysed at 15 fps"
+    assert result.frames_with_face > 50
     assert len(result.best_frames) == session.options.best_frames
