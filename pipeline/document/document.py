@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from pipeline.document.types import (
 from pipeline.document.viz import consistency, read_viz
 from pipeline.errors import KioskError
 from pipeline.image import DOCUMENT_MAX_SIDE, LoadedImage, from_array, load_image
+from pipeline.lazy import Lazy
 from pipeline.types import Stopwatch, Timings
 
 
@@ -160,17 +160,12 @@ def _portrait(pixels: np.ndarray[Any, Any]) -> PortraitResult:
         return PortraitResult(None, 0.0, 0, 0, available=False, note=exc.code)
 
 
-_default_lock = threading.Lock()
-_default_reader: DocumentReader | None = None
+_default_reader: Lazy[DocumentReader] = Lazy(lambda: DocumentReader())
 
 
 def default_document_reader() -> DocumentReader:
     """The process-wide reader with default options, created on first use."""
-    global _default_reader
-    with _default_lock:
-        if _default_reader is None:
-            _default_reader = DocumentReader()
-        return _default_reader
+    return _default_reader.get()
 
 
 def read_document(

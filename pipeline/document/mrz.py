@@ -37,6 +37,7 @@ from pipeline.document.types import MrzRecord, MrzResult, OcrEngineName, OcrLine
 from pipeline.engine import EngineConfig
 from pipeline.errors import InputError
 from pipeline.image import DOCUMENT_MAX_SIDE, LoadedImage, from_array
+from pipeline.lazy import Lazy
 from pipeline.types import Stopwatch
 
 log = logging.getLogger(__name__)
@@ -317,17 +318,12 @@ class MrzReader:
         self._engines.close()
 
 
-_default_lock = threading.Lock()
-_default_reader: MrzReader | None = None
+_default_reader: Lazy[MrzReader] = Lazy(lambda: MrzReader())
 
 
 def default_reader() -> MrzReader:
     """The process-wide reader with default options, created on first use."""
-    global _default_reader
-    with _default_lock:
-        if _default_reader is None:
-            _default_reader = MrzReader()
-        return _default_reader
+    return _default_reader.get()
 
 
 def read_mrz(

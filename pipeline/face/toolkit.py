@@ -13,6 +13,7 @@ from pipeline.engine import EngineConfig
 from pipeline.face.detect import FaceDetector, FaceDetectorOptions
 from pipeline.face.embed import EmbedderOptions, FaceEmbedder
 from pipeline.face.landmarks import FaceLandmarker, LandmarkerOptions, RunningMode
+from pipeline.lazy import Lazy
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +91,9 @@ class FaceToolkit:
             self._detector, self._landmarker, self._embedders = None, None, {}
 
 
-_default: FaceToolkit | None = None
-_default_lock = threading.Lock()
+_default: Lazy[FaceToolkit] = Lazy(lambda: FaceToolkit())
 
 
 def default_toolkit() -> FaceToolkit:
     """The process-wide toolkit (created on first call, never at import)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = FaceToolkit()
-        return _default
+    return _default.get()

@@ -10,151 +10,31 @@ deterministic; used by the bundled demo and the tests, never as evidence.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
+from pipeline.face.mesh import (
+    BROWS,
+    CHEEKS,
+    EYE_CORNERS,
+    FACE_OVAL,
+    LIPS,
+    LOWER_LIDS,
+    NOSE,
+    UPPER_LIDS,
+)
 from pipeline.face.types import FaceLandmarks
 
 Pixels = np.ndarray[Any, np.dtype[np.uint8]]
 
 # A sparse, well-spread subset of the face mesh: oval, brows, eyes, nose, lips.
-MESH_POINTS = (
-    10,
-    338,
-    297,
-    332,
-    284,
-    251,
-    389,
-    356,
-    454,
-    323,
-    361,
-    288,
-    397,
-    365,
-    379,
-    378,
-    400,
-    377,
-    152,
-    148,
-    176,
-    149,
-    150,
-    136,
-    172,
-    58,
-    132,
-    93,
-    234,
-    127,
-    162,
-    21,
-    54,
-    103,
-    67,
-    109,
-    70,
-    63,
-    105,
-    66,
-    107,
-    336,
-    296,
-    334,
-    293,
-    300,
-    33,
-    246,
-    161,
-    160,
-    159,
-    158,
-    157,
-    173,
-    133,
-    155,
-    154,
-    153,
-    145,
-    144,
-    163,
-    7,
-    263,
-    466,
-    388,
-    387,
-    386,
-    385,
-    384,
-    398,
-    362,
-    382,
-    381,
-    380,
-    374,
-    373,
-    390,
-    249,
-    1,
-    2,
-    4,
-    5,
-    6,
-    19,
-    98,
-    327,
-    168,
-    197,
-    195,
-    48,
-    278,
-    129,
-    358,
-    61,
-    291,
-    0,
-    17,
-    13,
-    14,
-    37,
-    267,
-    84,
-    314,
-    78,
-    308,
-    40,
-    270,
-    91,
-    321,
-    205,
-    425,
-    50,
-    280,
-    207,
-    427,
-    117,
-    346,
-)
-UPPER_LIDS = {
-    246: 7,
-    161: 163,
-    160: 144,
-    159: 145,
-    158: 153,
-    157: 154,
-    173: 155,
-    466: 249,
-    388: 390,
-    387: 373,
-    386: 374,
-    385: 380,
-    384: 381,
-    398: 382,
-}
+_UPPER = tuple(itertools.chain(*UPPER_LIDS))
+_LOWER = tuple(itertools.chain(*LOWER_LIDS))
+MESH_POINTS = FACE_OVAL + BROWS + _UPPER + _LOWER + EYE_CORNERS + NOSE + LIPS + CHEEKS
+UPPER_TO_LOWER = dict(zip(_UPPER, _LOWER, strict=True))
 SKIN_POINTS = (10, 109, 338, 67, 297, 50, 280, 205, 425)
 
 
@@ -266,8 +146,8 @@ class HeadRenderer:
         """Paint closed eyelids: skin tone sampled just below each eye."""
         import cv2
 
-        for upper in ((246, 161, 160, 159, 158, 157, 173), (466, 388, 387, 386, 385, 384, 398)):
-            lower = [UPPER_LIDS[u] for u in upper]
+        for upper in UPPER_LIDS:
+            lower = [UPPER_TO_LOWER[u] for u in upper]
             pts = np.array(
                 [dst2[self._idx.index(u)] for u in upper]
                 + [dst2[self._idx.index(v)] for v in reversed(lower)]
@@ -289,7 +169,7 @@ class HeadRenderer:
         pts = self._src3.copy()
         # expressions in the source frame first
         if pose.blink > 0:
-            for up, low in UPPER_LIDS.items():
+            for up, low in UPPER_TO_LOWER.items():
                 a, b = self._idx.index(up), self._idx.index(low)
                 pts[a, :2] += pose.blink * 0.9 * (pts[b, :2] - pts[a, :2])
         if pose.smile > 0:
