@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from tests.bench.clips import letterboxed_frames
 from tests.shared import PROJECT_ROOT, require_shared_data
 
 WARMUP, RUNS = 3, 25
@@ -173,11 +174,14 @@ def _store_write() -> Row:
             (EvidenceKind.PORTRAIT_CROP, 300_000),
         )
     )
-    with tempfile.TemporaryDirectory() as tmp, Store.create(
-        Path(tmp),
-        Passphrase("bench passphrase"),
-        kdf=KdfParams(time_cost=1, memory_kib=8192, parallelism=1),
-    ) as store:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Store.create(
+            Path(tmp),
+            Passphrase("bench passphrase"),
+            kdf=KdfParams(time_cost=1, memory_kib=8192, parallelism=1),
+        ) as store,
+    ):
 
         def write() -> None:
             store.save_case(
@@ -207,17 +211,7 @@ def liveness_child(data: Path) -> int:
 
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
-    cap = cv2.VideoCapture(str(data / "video" / "short_hamilton_clip.mp4"))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        canvas = np.zeros((480, 640, 3), np.uint8)
-        h = min(frame.shape[0], 480)
-        canvas[(480 - h) // 2 : (480 - h) // 2 + h] = frame[:h, :640]
-        frames.append(canvas)
-    cap.release()
+    frames = letterboxed_frames(data / "video" / "short_hamilton_clip.mp4")
     out = []
     with FaceLandmarker.from_options(LandmarkerOptions(running_mode=RunningMode.VIDEO)) as lm:
         times = []

@@ -32,6 +32,7 @@ from pipeline.face import (
 )
 from pipeline.image import DOCUMENT_MAX_SIDE, SELFIE_MAX_SIDE, from_array, load_image
 from pipeline.synthetic.portraits import make_id_portrait
+from tests.bench.clips import letterboxed_frames
 from tests.shared import require_shared_data
 
 WARMUP, RUNS = 5, 40
@@ -64,16 +65,20 @@ def main() -> int:
     for threads in (1, 2):
         cv2.setNumThreads(threads)
         for model, profile in (("sface", Profile.COMMERCIAL), ("arcface_mbf", Profile.RESEARCH)):
-            kit = FaceToolkit(ToolkitOptions(profile=profile,
-                                             engine=EngineConfig(intra_op_threads=threads)))
+            kit = FaceToolkit(
+                ToolkitOptions(profile=profile, engine=EngineConfig(intra_op_threads=threads))
+            )
             det, emb = kit.detector(), kit.embedder(model)
 
             def selfie_path(det: Any = det, emb: Any = emb) -> None:
                 face = select_selfie_face(det.detect(selfie.pixels))
                 emb.embed_aligned(align_face(selfie.pixels, face))
 
-            row(f"selfie detect+align+embed, {model}, {threads} thread(s)", timeit(selfie_path),
-                "<= 40")
+            row(
+                f"selfie detect+align+embed, {model}, {threads} thread(s)",
+                timeit(selfie_path),
+                "<= 40",
+            )
             kit.close()
     cv2.setNumThreads(2)
     kit = FaceToolkit(ToolkitOptions(profile=Profile.COMMERCIAL))
@@ -86,49 +91,53 @@ def main() -> int:
     doc = from_array(card, max_side=DOCUMENT_MAX_SIDE)
     for threads in (1, 2):
         cv2.setNumThreads(threads)
-        row(f"document portrait detection, 1600x1011, {threads} thread(s)",
-            timeit(lambda: kit.detector().detect(doc.pixels, DetectPurpose.DOCUMENT)), "<= 60")
+        row(
+            f"document portrait detection, 1600x1011, {threads} thread(s)",
+            timeit(lambda: kit.detector().detect(doc.pixels, DetectPurpose.DOCUMENT)),
+            "<= 60",
+        )
         turned = cv2.rotate(card, cv2.ROTATE_90_CLOCKWISE)
-        row(f"  same document rotated 90 degrees, {threads} thread(s)",
+        row(
+            f"  same document rotated 90 degrees, {threads} thread(s)",
             timeit(lambda turned=turned: kit.detector().detect(turned, DetectPurpose.DOCUMENT)),
-            "(info)")
+            "(info)",
+        )
     cv2.setNumThreads(2)
     with tempfile.TemporaryDirectory() as tmp:
         doc_file = Path(tmp) / "document.png"
         cv2.imwrite(str(doc_file), card)
 
         def warm_match() -> None:
-            match_faces(load_image(doc_file, max_side=DOCUMENT_MAX_SIDE),
-                        load_image(fr / "obama2.jpg", max_side=SELFIE_MAX_SIDE), toolkit=kit)
+            match_faces(
+                load_image(doc_file, max_side=DOCUMENT_MAX_SIDE),
+                load_image(fr / "obama2.jpg", max_side=SELFIE_MAX_SIDE),
+                toolkit=kit,
+            )
 
-        row("kiosk match with warm models (load both files + match)", timeit(warm_match, 20),
-            "<= 150")
+        row(
+            "kiosk match with warm models (load both files + match)",
+            timeit(warm_match, 20),
+            "<= 150",
+        )
     kit.close()
     clip = data / "video" / "short_hamilton_clip.mp4"
-    proc = subprocess.run([sys.executable, "-m", "tests.bench.bench_face", "--landmarker-child",
-                           str(clip)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench.bench_face", "--landmarker-child", str(clip)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     print(proc.stdout.strip() or proc.stderr.strip()[-500:])
     return 0
 
 
 def _landmarker_child(clip: Path) -> int:
     """FaceLandmarker VIDEO mode on 640x480 frames, this process pinned to one core."""
-    import cv2
 
     from pipeline.face import FaceLandmarker, LandmarkerOptions, RunningMode
 
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-    cap = cv2.VideoCapture(str(clip))
-    frames = []
-    while len(frames) < 240:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        canvas = np.zeros((480, 640, 3), np.uint8)
-        h = min(frame.shape[0], 480)
-        canvas[(480 - h) // 2 : (480 - h) // 2 + h] = frame[:h, :640]
-        frames.append(canvas)
-    cap.release()
+    frames = letterboxed_frames(clip, limit=240)
     with FaceLandmarker.from_options(LandmarkerOptions(running_mode=RunningMode.VIDEO)) as lm:
         t_ms, found, times = 0, 0, []
         for i, frame in enumerate(frames * 2):
@@ -138,9 +147,11 @@ def _landmarker_child(clip: Path) -> int:
             if i >= 10:
                 times.append((time.perf_counter() - t) * 1000)
     med = float(np.median(times))
-    print(f"{'FaceLandmarker VIDEO 640x480, one core: ms per frame':<58} {med:8.1f} "
-          f"{np.percentile(times, 95):8.1f}   = {1000 / med:.0f} fps (>= 30 fps); "
-          f"face in {found}/{len(frames) * 2} frames")
+    print(
+        f"{'FaceLandmarker VIDEO 640x480, one core: ms per frame':<58} {med:8.1f} "
+        f"{np.percentile(times, 95):8.1f}   = {1000 / med:.0f} fps (>= 30 fps); "
+        f"face in {found}/{len(frames) * 2} frames"
+    )
     return 0
 
 

@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from tests.bench.clips import letterboxed_frames
 from tests.shared import require_shared_data
 
 
@@ -26,17 +27,7 @@ def main() -> int:
     data = require_shared_data()
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
-    cap = cv2.VideoCapture(str(data / "video" / "short_hamilton_clip.mp4"))
-    frames = []
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        canvas = np.zeros((480, 640, 3), np.uint8)
-        h = min(frame.shape[0], 480)
-        canvas[(480 - h) // 2 : (480 - h) // 2 + h] = frame[:h, :640]
-        frames.append(canvas)
-    cap.release()
+    frames = letterboxed_frames(data / "video" / "short_hamilton_clip.mp4")
     passive = _passive()
     rows = []
     for label, hook in (
