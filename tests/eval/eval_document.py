@@ -109,6 +109,38 @@ def main() -> None:
     print(f"  of those, MRZ still marked valid: {spliced_valid}/{spliced_n}")
     print(f"median read_document seconds: {statistics.median(seconds):.2f}")
     print(f"load average {os.getloadavg()[0]:.2f} at end")
+    from tests.eval.summary import Figure, Summary, write_summary
+
+    figures = [
+        Figure(f"visual zone {name} read exactly", f"{viz_ok[name]}/{viz_n[name]}")
+        for name in VIZ_FIELDS
+    ]
+    figures += [
+        Figure("national ID found and checksum valid", f"{ids_found}/{ids_n}"),
+        Figure("portrait found", f"{portrait_hit}/{args.n}"),
+        Figure(
+            "mrz_viz_mismatch false alarms on genuine pages",
+            f"{genuine_mismatch}/{args.n}",
+            "0",
+            genuine_mismatch == 0,
+        ),
+        Figure(
+            "pages with another person's MRZ flagged mrz_viz_mismatch",
+            f"{spliced_flagged}/{spliced_n}",
+            "all",
+            spliced_flagged == spliced_n,
+        ),
+        Figure("  of those still marked valid", f"{spliced_valid}/{spliced_n}"),
+        Figure(
+            "median read_document seconds (in process)",
+            f"{statistics.median(seconds):.2f}",
+            "<= 1.5",
+            statistics.median(seconds) <= 1.5,
+        ),
+    ]
+    write_summary(
+        Summary("document", "Document: whole page (visual zone, checks, portrait)", figures)
+    )
 
 
 if __name__ == "__main__":
