@@ -35,23 +35,75 @@ class KioskPaths:
 
 def kiosk_paths() -> KioskPaths:
     """Resolve directories: ``KIOSK_DATA_DIR``, ``KIOSK_MODELS_DIR``, ``KIOSK_CACHE_DIR``,
-    ``KIOSK_CONFIG_DIR`` override the platform defaults."""
+    ``KIOSK_CONFIG_DIR`` override the platform defaults.
+
+    Without a home directory (none in the environment or the password database,
+    or one that does not exist: a service user, ``env -i`` in a container) the
+    defaults are ``data``, ``config`` and ``cache`` in ``<temp dir>/kiosk-<uid>``.
+
+    Raises:
+        ConfigError: that fallback cannot be made, or is not a private directory of
+            this user.
+    """
     import platformdirs
 
+    fallback = None if _home_exists() else _homeless_root()
     data = Path(
-        os.environ.get("KIOSK_DATA_DIR") or platformdirs.user_data_dir(APP_NAME, appauthor=False)
+        os.environ.get("KIOSK_DATA_DIR")
+        or (
+            fallback / "data" if fallback else platformdirs.user_data_dir(APP_NAME, appauthor=False)
+        )
     ).expanduser()
     config = Path(
         os.environ.get("KIOSK_CONFIG_DIR")
-        or platformdirs.user_config_dir(APP_NAME, appauthor=False)
+        or (
+            fallback / "config"
+            if fallback
+            else platformdirs.user_config_dir(APP_NAME, appauthor=False)
+        )
     ).expanduser()
     return KioskPaths(
         data_dir=data,
-        models_dir=default_models_dir(),
-        cache_dir=default_cache_dir(),
+        models_dir=default_models_dir(fallback / "data" if fallback else None),
+        cache_dir=(
+            fallback / "cache"
+            if fallback and not os.environ.get("KIOSK_CACHE_DIR")
+            else default_cache_dir()
+        ),
         config_dir=config,
         log_dir=data / "logs",
     )
+
+
+def _home_exists() -> bool:
+    try:
+        home = Path("~").expanduser()  # HOME, else the password database
+    except RuntimeError:  # neither names one
+        return False
+    return home.is_absolute() and home.is_dir()
+
+
+def _homeless_root() -> Path:
+    """``<temp dir>/kiosk-<uid>``, created private; refused if someone else made it."""
+    import stat
+    import tempfile
+
+    root = Path(tempfile.gettempdir()) / f"kiosk-{os.getuid()}"
+    hint = "set HOME to an existing directory of this user"
+    try:
+        root.mkdir(mode=0o700, exist_ok=True)
+        info = root.lstat()
+    except OSError as exc:
+        raise ConfigError(
+            f"There is no home directory and {root} cannot be made: {exc.strerror}.", hint=hint
+        ) from None
+    # the temp dir is shared: another user could have taken this name first
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise ConfigError(
+            f"There is no home directory and {root} is not a private directory of this user.",
+            hint=hint,
+        )
+    return root
 
 
 CONFIG_FILE_NAME = "kiosk.toml"

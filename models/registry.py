@@ -32,11 +32,12 @@ MODELS_DIR_ENV = "KIOSK_MODELS_DIR"
 _CHUNK = 1 << 20
 
 
-def default_models_dir() -> Path:
+def default_models_dir(data_dir: Path | None = None) -> Path:
     """Where model files live.
 
     ``KIOSK_MODELS_DIR`` wins; inside a PyInstaller bundle it is the bundle's
-    ``models_data`` folder; otherwise ``<user data dir>/kiosk/models``.
+    ``models_data`` folder; otherwise ``<data_dir>/models``, where ``data_dir``
+    defaults to ``<user data dir>/kiosk``.
     """
     env = os.environ.get(MODELS_DIR_ENV)
     if env:
@@ -44,9 +45,11 @@ def default_models_dir() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if getattr(sys, "frozen", False) and bundle:
         return Path(bundle) / "models_data"
-    import platformdirs
+    if data_dir is None:
+        import platformdirs
 
-    return Path(platformdirs.user_data_dir("kiosk", appauthor=False)) / "models"
+        data_dir = Path(platformdirs.user_data_dir("kiosk", appauthor=False))
+    return data_dir / "models"
 
 
 def sha256_file(path: Path) -> str:
