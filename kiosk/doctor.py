@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from kiosk.config import KioskPaths
 from models import ModelRegistry, ModelState, Profile
@@ -222,86 +223,67 @@ def check_models(registry: ModelRegistry, profile: Profile) -> list[Check]:
 
 
 def check_tesseract(registry: ModelRegistry) -> list[Check]:
-    binary = shutil.which("tesseract")
-    if binary is None:
-        return [
-            Check(
-                "tesseract",
-                "tesseract binary",
-                Status.FAIL,
-                "not found on PATH",
-                "sudo apt-get install tesseract-ocr (make setup does)",
-            )
-        ]
-    proc = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
-    version = (proc.stdout or proc.stderr).splitlines()[0] if (proc.stdout or proc.stderr) else "?"
-    checks = [Check("tesseract", "tesseract binary", Status.OK, f"{version} at {binary}")]
-    tessdata = registry.models_dir / "tessdata"
-    langs: list[str] = []
-    if tessdata.is_dir():
-        proc = subprocess.run(
-            [binary, "--tessdata-dir", str(tessdata), "--list-langs"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        langs = [ln.strip() for ln in proc.stdout.splitlines()[1:] if ln.strip()]
-    for lang in ("eng", "mrz"):
-        if lang in langs:
-            checks.append(Check("tesseract", f"language {lang}", Status.OK, str(tessdata)))
-        else:
+    """libtesseract and the verified models, loaded as the MRZ reader loads them."""
+    from kiosk.errors import KioskError
+    from pipeline.document.ocr_tesseract import TesseractEngine, tesseract_version
+
+    try:
+        version = tesseract_version()
+    except KioskError as exc:
+        return [Check("tesseract", "tesseract library", Status.FAIL, exc.message, exc.hint)]
+    checks = [
+        Check("tesseract", "tesseract library", Status.OK, f"{version} {_loaded_from('tesseract')}")
+    ]
+    for lang, legacy in (("eng", True), ("mrz", False)):
+        try:
+            tessdata = registry.path(f"tesseract_{lang}").parent
+            with TesseractEngine(tessdata, lang, legacy=legacy) as engine:
+                line = engine.read_line(_mrz_line_image()) if legacy else None
+        except KioskError as exc:
             checks.append(
                 Check(
                     "tesseract",
                     f"language {lang}",
                     Status.FAIL,
-                    f"not in {tessdata}",
-                    "run: kiosk models fetch",
+                    exc.message[:160],
+                    exc.hint or "run: kiosk models fetch",
                 )
             )
-    if "eng" in langs:
-        checks.append(_legacy_engine_check(binary, tessdata))
+            continue
+        checks.append(Check("tesseract", f"language {lang}", Status.OK, str(tessdata)))
+        if line is not None:
+            checks.append(
+                Check("tesseract", "legacy engine (--oem 0)", Status.OK, "available")
+                if line.chars
+                else Check(
+                    "tesseract",
+                    "legacy engine (--oem 0)",
+                    Status.FAIL,
+                    "read nothing from a test line",
+                    "the eng traineddata lacks the legacy engine: run kiosk models fetch",
+                )
+            )
     return checks
 
 
-def _legacy_engine_check(binary: str, tessdata: Path) -> Check:
-    """Run the legacy engine (--oem 0) on a rendered line of MRZ-like text."""
+def _mrz_line_image() -> Any:
+    """A rendered line of MRZ-like text, dark on light."""
     import cv2
     import numpy as np
 
     image = np.full((60, 420), 255, np.uint8)
     cv2.putText(image, "P<UTOERIKSSON<<ANNA", (8, 42), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
-    with tempfile.TemporaryDirectory(prefix="kiosk-doctor-") as tmp:
-        png = Path(tmp) / "line.png"
-        cv2.imwrite(str(png), image)
-        proc = subprocess.run(
-            [
-                binary,
-                "--tessdata-dir",
-                str(tessdata),
-                "--oem",
-                "0",
-                "--psm",
-                "7",
-                "-l",
-                "eng",
-                str(png),
-                "stdout",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    if proc.returncode == 0 and proc.stdout.strip():
-        return Check("tesseract", "legacy engine (--oem 0)", Status.OK, "available")
-    reason = (proc.stderr.strip().splitlines() or ["no output"])[-1][:160]
-    return Check(
-        "tesseract",
-        "legacy engine (--oem 0)",
-        Status.FAIL,
-        reason,
-        "the eng traineddata lacks the legacy engine: run kiosk models fetch",
-    )
+    return image
+
+
+def _loaded_from(name: str) -> str:
+    """Where the loaded ``lib<name>`` is (Linux): a bundle's copy or the host's."""
+    with contextlib.suppress(OSError), Path("/proc/self/maps").open() as maps:
+        for line in maps:
+            path = line.split(maxsplit=5)[-1].strip()
+            if Path(path).name.startswith(f"lib{name}."):
+                return f"at {path}"
+    return ""
 
 
 def check_cameras() -> list[Check]:
@@ -383,6 +365,9 @@ def check_writable(directory: Path, label: str) -> Check:
 
 def check_font() -> Check:
     candidates = [Path("/usr/share/fonts/opentype/ocr-b/OCRB.otf")]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:  # the PyInstaller bundle carries a copy (packaging/kiosk.spec)
+        candidates.append(Path(bundle) / "fonts" / "OCRB.otf")
     for path in candidates:
         if path.is_file():
             return Check("storage", "OCR-B font", Status.OK, str(path))
