@@ -23,7 +23,7 @@ APT_PACKAGES := python3 python3-venv python3-dev build-essential \
 	libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0
 
 .PHONY: help setup system-deps venv models demo test lint typecheck layers pytest bench eval \
-	eval-robustness screenshots clean
+	eval-robustness screenshots bundle clean
 
 help:
 	@echo "make demo   - set up everything, then run the bundled sample case"
@@ -98,6 +98,12 @@ screenshots: setup
 		tests/ui/test_staff.py::test_review_with_evidence_and_an_audited_decision \
 		tests/ui/test_staff.py::test_settings_are_validated_saved_and_applied \
 		tests/ui/test_window.py::test_the_result_screen_speaks_plainly
+
+# One-folder PyInstaller bundle in dist/kiosk (packaging/README.md), then the smoke
+# check: kiosk doctor must be ready and kiosk demo approved under env -i.
+bundle: setup
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN packaging/kiosk.spec
+	$(PY) packaging/smoke.py dist/kiosk
 
 clean:
 	rm -rf $(STAMPS) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

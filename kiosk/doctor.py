@@ -27,8 +27,6 @@ REQUIRED_DISTRIBUTIONS: tuple[tuple[str, str], ...] = (
     ("onnxruntime", "onnxruntime"),
     ("onnx", "onnx"),
     ("mediapipe", "mediapipe"),
-    ("pytesseract", "pytesseract"),
-    ("passporteye", "passporteye"),
     ("pyclipper", "pyclipper"),
     ("shapely", "shapely"),
     ("cryptography", "cryptography"),

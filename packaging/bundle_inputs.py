@@ -157,13 +157,14 @@ def astronaut_png() -> Path:
 
 
 def bundle_profile() -> Profile | None:
-    """``KIOSK_BUNDLE_PROFILE`` (commercial or research), or None for every model.
+    """``KIOSK_BUNDLE_PROFILE``: ``commercial`` (the default: a bundle is a product that
+    may be sold, so non-commercial weights stay out), ``research``, or ``all`` (None).
 
     Raises:
         BundleError: an unknown profile name.
     """
-    name = os.environ.get("KIOSK_BUNDLE_PROFILE", "").strip()
-    if not name:
+    name = os.environ.get("KIOSK_BUNDLE_PROFILE", "").strip() or Profile.COMMERCIAL.value
+    if name == "all":
         return None
     try:
         return Profile(name)

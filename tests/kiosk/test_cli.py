@@ -179,7 +179,7 @@ def test_doctor_is_green_here(model_registry: ModelRegistry, tmp_path: Path) -> 
     assert proc.returncode == 0 and payload["ok"], failing
     names = {c["name"] for c in payload["checks"]}
     assert {
-        "tesseract binary",
+        "tesseract library",
         "legacy engine (--oem 0)",
         "language mrz",
         "one OpenCV build",

@@ -97,9 +97,9 @@ def test_a_corrupt_model_stops_the_build_even_when_optional(tmp_path: Path) -> N
 
 def test_the_bundle_profile_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KIOSK_BUNDLE_PROFILE", raising=False)
+    assert bi.bundle_profile() is Profile.COMMERCIAL, "non-commercial weights stay out by default"
+    monkeypatch.setenv("KIOSK_BUNDLE_PROFILE", "all")
     assert bi.bundle_profile() is None
-    monkeypatch.setenv("KIOSK_BUNDLE_PROFILE", "commercial")
-    assert bi.bundle_profile() is Profile.COMMERCIAL
     monkeypatch.setenv("KIOSK_BUNDLE_PROFILE", "cheap")
     with pytest.raises(bi.BundleError, match="commercial, research"):
         bi.bundle_profile()
