@@ -50,6 +50,7 @@ from pipeline.liveness.session import (
     LivenessResult,
     LivenessSession,
     passive_pad_check,
+    selfie_face_counter,
 )
 from pipeline.types import Timings
 
@@ -200,7 +201,7 @@ class VerificationCase:
 
         t0 = time.perf_counter()
         self._landmarker = FaceLandmarker.from_options(
-            LandmarkerOptions(running_mode=RunningMode.VIDEO, num_faces=2), self._registry
+            LandmarkerOptions(running_mode=RunningMode.VIDEO, num_faces=1), self._registry
         )
         options: SessionOptions = self.policy.liveness
         self._session = LivenessSession(
@@ -209,6 +210,7 @@ class VerificationCase:
             options=options,
             device_name=device_name,
             passive=passive_pad_check(),
+            count_faces=selfie_face_counter(self._toolkit.detector()),
         )
         self._stage("landmarker_load", t0)
 

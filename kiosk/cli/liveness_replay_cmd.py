@@ -44,24 +44,27 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
 def run_liveness(spec: str, seed: int) -> Any:
     """Feed every frame of ``spec`` to a new session; returns (result, source info, timings)."""
     from kiosk.capture import open_frame_source
-    from pipeline.face import FaceLandmarker, LandmarkerOptions, RunningMode
-    from pipeline.liveness.session import LivenessSession, passive_pad_check
+    from pipeline.face import FaceLandmarker, FaceToolkit, LandmarkerOptions, RunningMode
+    from pipeline.liveness.session import LivenessSession, passive_pad_check, selfie_face_counter
 
     started = time.perf_counter()
     source = open_frame_source(spec)
-    lm = FaceLandmarker.from_options(LandmarkerOptions(running_mode=RunningMode.VIDEO, num_faces=2))
+    lm = FaceLandmarker.from_options(LandmarkerOptions(running_mode=RunningMode.VIDEO, num_faces=1))
+    kit = FaceToolkit()
     try:
         session = LivenessSession(
             seed,
             lm,
             device_name=source.info.name if source.info.kind == "camera" else "",
             passive=passive_pad_check(),
+            count_faces=selfie_face_counter(kit.detector()),
         )
         for frame in source:
             session.feed(frame.pixels, frame.t_s)
         result = session.finish()
     finally:
         lm.close()
+        kit.close()
         source.close()
     return result, source.info, (time.perf_counter() - started) * 1000.0
 

@@ -159,7 +159,6 @@ def _store_write() -> Row:
         EvidenceItem,
         EvidenceKind,
         KdfParams,
-        Passphrase,
         Store,
         new_case_id,
         utc_now,
@@ -178,7 +177,7 @@ def _store_write() -> Row:
         tempfile.TemporaryDirectory() as tmp,
         Store.create(
             Path(tmp),
-            Passphrase("bench passphrase"),
+            "correct horse battery staple",
             kdf=KdfParams(time_cost=1, memory_kib=8192, parallelism=1),
         ) as store,
     ):
@@ -206,8 +205,15 @@ def liveness_child(data: Path) -> int:
     """Landmarks and the whole per-frame liveness path, pinned to one core."""
     import cv2
 
-    from pipeline.face import FaceLandmarker, LandmarkerOptions, RunningMode
-    from pipeline.liveness.session import LivenessSession, passive_pad_check
+    from pipeline.engine import EngineConfig
+    from pipeline.face import (
+        FaceLandmarker,
+        FaceToolkit,
+        LandmarkerOptions,
+        RunningMode,
+        ToolkitOptions,
+    )
+    from pipeline.liveness.session import LivenessSession, passive_pad_check, selfie_face_counter
 
     os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     cv2.setNumThreads(1)
@@ -230,9 +236,12 @@ def liveness_child(data: Path) -> int:
             )
         )
     with FaceLandmarker.from_options(
-        LandmarkerOptions(running_mode=RunningMode.VIDEO, num_faces=2)
+        LandmarkerOptions(running_mode=RunningMode.VIDEO, num_faces=1)
     ) as lm:
-        session = LivenessSession(1, lm, passive=passive_pad_check())
+        kit = FaceToolkit(ToolkitOptions(engine=EngineConfig(intra_op_threads=1)))
+        session = LivenessSession(
+            1, lm, passive=passive_pad_check(), count_faces=selfie_face_counter(kit.detector())
+        )
         times = [session.feed(f, i / 30.0).elapsed_ms for i, f in enumerate(frames)]
         session.finish()
         out.append(
