@@ -12,8 +12,9 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
-@pytest.mark.parametrize(("angle", "scale", "shift"), [(0.0, 1.0, (0, 0)), (0.4, 2.5, (30, -7)),
-                                                       (-1.2, 0.3, (-100, 55))])
+@pytest.mark.parametrize(
+    ("angle", "scale", "shift"), [(0.0, 1.0, (0, 0)), (0.4, 2.5, (30, -7)), (-1.2, 0.3, (-100, 55))]
+)
 def test_similarity_transform_recovers_a_known_transform(
     angle: float, scale: float, shift: tuple[float, float]
 ) -> None:
@@ -41,9 +42,10 @@ def test_align_face_puts_the_points_on_the_template(face_scale: float) -> None:
     for x, y in src:
         cx, cy = round(x), round(y)
         image[cy - r : cy + r + 1, cx - r : cx + r + 1] = 255
-    det = FaceDetection(Box(200, 200, 112 * face_scale, 112 * face_scale), 0.9,
-                        tuple(map(tuple, src)))  # type: ignore[arg-type]
+    det = FaceDetection(
+        Box(200, 200, 112 * face_scale, 112 * face_scale), 0.9, tuple(map(tuple, src))
+    )  # type: ignore[arg-type]
     crop = align_face(image, det)
     assert crop.shape == (112, 112, 3) and crop.dtype == np.uint8
     for x, y in ARCFACE_TEMPLATE:
-        assert crop[int(round(y)), int(round(x))].mean() > 150
+        assert crop[round(y), round(x)].mean() > 150

@@ -38,7 +38,7 @@ def test_one_face_on_a_portrait_photo(toolkit: FaceToolkit, obama: LoadedImage) 
     cx, cy = face.box.center
     w, h = obama.size
     assert 0.3 * w < cx < 0.75 * w and cy < 0.5 * h
-    (rex, rey), (lex, ley), _, (rmx, rmy), _ = face.landmarks5
+    (rex, rey), (lex, _ley), _, (_rmx, rmy), _ = face.landmarks5
     assert rex < lex and rey < rmy
     assert face.inter_eye_px > 40
 
@@ -79,8 +79,9 @@ def _card(portrait: np.ndarray, ghost: bool) -> np.ndarray:
     if ghost:  # a smaller, faded copy, as printed on ID cards
         g = cv2.resize(portrait, (pw // 2, ph // 2), interpolation=cv2.INTER_AREA)
         region = card[400 : 400 + g.shape[0], 800 : 800 + g.shape[1]]
-        card[400 : 400 + g.shape[0], 800 : 800 + g.shape[1]] = (
-            0.5 * region + 0.5 * g).astype(np.uint8)
+        card[400 : 400 + g.shape[0], 800 : 800 + g.shape[1]] = (0.5 * region + 0.5 * g).astype(
+            np.uint8
+        )
     return card
 
 
@@ -91,8 +92,7 @@ def test_document_portrait_in_any_rotation(
     face = toolkit.detector().detect(obama.pixels)[0]
     portrait, _ = make_id_portrait(obama.pixels, face, np.random.default_rng(3))
     card = _card(portrait, ghost=True)
-    codes = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180,
-             270: cv2.ROTATE_90_CLOCKWISE}
+    codes = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
     turned = card if rotation == 0 else cv2.rotate(card, codes[rotation])
     main = select_document_portrait(toolkit.detector().detect(turned, DetectPurpose.DOCUMENT))
     assert main.rotation == rotation, "the rotation that makes the face upright"
@@ -100,10 +100,13 @@ def test_document_portrait_in_any_rotation(
     # map the upright box into the turned image and compare
     h, w = card.shape[:2]
     cx, cy = upright.box.center
-    expected = {0: (cx, cy), 90: (cy, w - 1 - cx), 180: (w - 1 - cx, h - 1 - cy),
-                270: (h - 1 - cy, cx)}[rotation]
+    expected = {
+        0: (cx, cy),
+        90: (cy, w - 1 - cx),
+        180: (w - 1 - cx, h - 1 - cy),
+        270: (h - 1 - cy, cx),
+    }[rotation]
     assert np.hypot(main.box.center[0] - expected[0], main.box.center[1] - expected[1]) < 6
-    assert main.box.area > 2.5 * min(f.box.area for f in
-                                     toolkit.detector().detect(card, DetectPurpose.DOCUMENT)), (
-        "the ghost image is found too but is not the main portrait"
-    )
+    assert main.box.area > 2.5 * min(
+        f.box.area for f in toolkit.detector().detect(card, DetectPurpose.DOCUMENT)
+    ), "the ghost image is found too but is not the main portrait"

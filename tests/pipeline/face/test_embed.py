@@ -25,8 +25,11 @@ pytestmark = pytest.mark.models
 
 def _present_embedders() -> list[str]:
     registry = ModelRegistry.default()
-    return [s.name for s in registry.specs
-            if s.task is Task.FACE_EMBEDDING and registry.status(s.name).present]
+    return [
+        s.name
+        for s in registry.specs
+        if s.task is Task.FACE_EMBEDDING and registry.status(s.name).present
+    ]
 
 
 def _pairs(faces_dir: Path) -> list[tuple[Path, Path, bool]]:
@@ -34,8 +37,13 @@ def _pairs(faces_dir: Path) -> list[tuple[Path, Path, bool]]:
     for folder in ("face_recognition", "openface"):
         with (faces_dir / folder / "pairs.csv").open() as fh:
             for row in csv.DictReader(fh):
-                out.append((faces_dir / folder / row["file_a"], faces_dir / folder / row["file_b"],
-                            row["same"] == "1"))
+                out.append(
+                    (
+                        faces_dir / folder / row["file_a"],
+                        faces_dir / folder / row["file_b"],
+                        row["same"] == "1",
+                    )
+                )
     return out
 
 

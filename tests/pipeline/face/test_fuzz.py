@@ -19,8 +19,13 @@ CASES = 3000
 def _seeds(obama: LoadedImage) -> list[bytes]:
     small = Image.fromarray(np.ascontiguousarray(obama.pixels[::6, ::6, ::-1]))
     out = []
-    for fmt, kw in (("JPEG", {"quality": 80}), ("PNG", {}), ("WEBP", {"quality": 70}),
-                    ("BMP", {}), ("TIFF", {})):
+    for fmt, kw in (
+        ("JPEG", {"quality": 80}),
+        ("PNG", {}),
+        ("WEBP", {"quality": 70}),
+        ("BMP", {}),
+        ("TIFF", {}),
+    ):
         buf = io.BytesIO()
         small.save(buf, fmt, **kw)
         out.append(buf.getvalue())
@@ -46,8 +51,11 @@ def _mutate(data: bytes, rng: np.random.Generator) -> bytes:
             b[pos] = int(rng.integers(0, 256))
     else:  # duplicate or drop a block
         pos, n = int(rng.integers(0, len(b))), int(rng.integers(1, 512))
-        b = b[:pos] + b[pos : pos + n] * 2 + b[pos + n :] if rng.random() < 0.5 else b[:pos] + b[
-            pos + n :]
+        b = (
+            b[:pos] + b[pos : pos + n] * 2 + b[pos + n :]
+            if rng.random() < 0.5
+            else b[:pos] + b[pos + n :]
+        )
     return bytes(b)
 
 

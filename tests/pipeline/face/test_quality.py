@@ -27,15 +27,21 @@ def test_a_good_photo_passes(toolkit: FaceToolkit, obama: LoadedImage) -> None:
     ("change", "code", "message"),
     [
         (lambda im: (im * 0.2).astype(np.uint8), QualityIssueCode.TOO_DARK, "Too dark"),
-        (lambda im: np.clip(im.astype(int) + 150, 0, 255).astype(np.uint8),
-         QualityIssueCode.TOO_BRIGHT, "Too bright"),
+        (
+            lambda im: np.clip(im.astype(int) + 150, 0, 255).astype(np.uint8),
+            QualityIssueCode.TOO_BRIGHT,
+            "Too bright",
+        ),
         (lambda im: cv2.GaussianBlur(im, (0, 0), 6), QualityIssueCode.BLURRY, "Hold still"),
         (lambda im: (im * 0.15 + 100).astype(np.uint8), QualityIssueCode.LOW_CONTRAST, None),
     ],
     ids=["dark", "bright", "blur", "flat"],
 )
 def test_each_failure_has_its_reason(
-    toolkit: FaceToolkit, obama: LoadedImage, change: object, code: QualityIssueCode,
+    toolkit: FaceToolkit,
+    obama: LoadedImage,
+    change: object,
+    code: QualityIssueCode,
     message: str | None,
 ) -> None:
     face = toolkit.detector().detect(obama.pixels)[0]

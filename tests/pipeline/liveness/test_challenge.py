@@ -69,8 +69,10 @@ class Person:
             self.t = t
             if st.status in (ChallengeStatus.PASSED, ChallengeStatus.FAILED):
                 return st.status
-            if stop_at is not None and st.step_index == stop_at and st.status is (
-                ChallengeStatus.RUNNING
+            if (
+                stop_at is not None
+                and st.step_index == stop_at
+                and st.status is (ChallengeStatus.RUNNING)
             ):
                 return st.status
             if st.step_index != step_seen:
