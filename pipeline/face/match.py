@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from pipeline.face.align import align_face
 from pipeline.face.detect import select_document_portrait, select_selfie_face
-from pipeline.face.embed import cosine_similarity
+from pipeline.face.embed import Embedding, FaceEmbedder, cosine_similarity
 from pipeline.face.quality import DOCUMENT_QUALITY, QualityReport, assess_quality
 from pipeline.face.toolkit import FaceToolkit, default_toolkit
 from pipeline.face.types import DetectPurpose, FaceDetection
@@ -57,24 +58,27 @@ def match_faces(
         ModelMissing, ModelCorrupt: a model is unusable.
     """
     kit = toolkit or default_toolkit()
-    watch = Stopwatch()
-    with watch("document_detect"):
-        doc_face = select_document_portrait(
-            kit.detector().detect(document.pixels, DetectPurpose.DOCUMENT)
-        )
     embedder = kit.embedder(model)
-    with watch("document_embed"):
-        doc_emb = embedder.embed_aligned(align_face(document.pixels, doc_face))
-    with watch("selfie_detect"):
-        selfie_face = select_selfie_face(
-            kit.detector().detect(selfie.pixels, DetectPurpose.SELFIE), kit.detector().options
+
+    def document_branch() -> tuple[FaceDetection, Embedding, QualityReport, Timings]:
+        doc_watch = Stopwatch()
+        with doc_watch("document_detect"):
+            face = select_document_portrait(
+                kit.detector().detect(document.pixels, DetectPurpose.DOCUMENT)
+            )
+        with doc_watch("document_embed"):
+            emb = embedder.embed_aligned(align_face(document.pixels, face))
+        quality = assess_quality(document.pixels, face, None, DOCUMENT_QUALITY)
+        return face, emb, quality, doc_watch.timings()
+
+    # the two faces are independent: the portrait runs beside the selfie, one core each
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="match") as pool:
+        pending = pool.submit(document_branch)
+        watch = Stopwatch()
+        selfie_face, selfie_emb, selfie_q = _selfie_branch(
+            kit, embedder, selfie, watch, selfie_landmarks
         )
-    with watch("selfie_embed"):
-        selfie_emb = embedder.embed_aligned(align_face(selfie.pixels, selfie_face))
-    with watch("quality"):
-        marks = kit.landmarker().detect(selfie.pixels) if selfie_landmarks else ()
-        selfie_q = assess_quality(selfie.pixels, selfie_face, marks[0] if marks else None)
-        doc_q = assess_quality(document.pixels, doc_face, None, DOCUMENT_QUALITY)
+        doc_face, doc_emb, doc_q, doc_timings = pending.result()
     similarity = cosine_similarity(doc_emb, selfie_emb)
     limit = embedder.threshold() if threshold is None else threshold
     return FaceMatch(
@@ -86,5 +90,24 @@ def match_faces(
         selfie_face=selfie_face,
         document_quality=doc_q,
         selfie_quality=selfie_q,
-        timings=watch.timings(),
+        timings=doc_timings + watch.timings(),
     )
+
+
+def _selfie_branch(
+    kit: FaceToolkit,
+    embedder: FaceEmbedder,
+    selfie: LoadedImage,
+    watch: Stopwatch,
+    with_landmarks: bool,
+) -> tuple[FaceDetection, Embedding, QualityReport]:
+    with watch("selfie_detect"):
+        face = select_selfie_face(
+            kit.detector().detect(selfie.pixels, DetectPurpose.SELFIE), kit.detector().options
+        )
+    with watch("selfie_embed"):
+        emb = embedder.embed_aligned(align_face(selfie.pixels, face))
+    with watch("selfie_quality"):
+        marks = kit.landmarker().detect(selfie.pixels) if with_landmarks else ()
+        quality = assess_quality(selfie.pixels, face, marks[0] if marks else None)
+    return face, emb, quality
