@@ -7,11 +7,10 @@ import datetime as dt
 import enum
 import json
 import math
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 
 def to_jsonable(value: Any) -> Any:
@@ -34,9 +33,10 @@ def to_jsonable(value: Any) -> Any:
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
-    if isinstance(value, np.generic):
+    np = sys.modules.get("numpy")  # no numpy loaded: no numpy values to convert
+    if np is not None and isinstance(value, np.generic):
         return to_jsonable(value.item())
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return to_jsonable(value.tolist())
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}

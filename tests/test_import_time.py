@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("onnxruntime", "mediapipe", "PySide6", "onnx", "pytesseract", "sqlcipher3")
+HEAVY = ("onnxruntime", "mediapipe", "PySide6", "onnx", "pytesseract", "sqlcipher3", "numpy", "cv2")
 
 
 def test_importing_the_packages_is_cheap() -> None:
