@@ -11,13 +11,16 @@ Scanners go through SANE: the ``python-sane`` extension when it is installed, el
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -386,6 +389,33 @@ class ScannerBackend(Protocol):
     ) -> Pixels: ...
 
 
+@contextlib.contextmanager
+def _sigpipe_kept() -> Iterator[None]:
+    """Give SIGPIPE back the disposition it had before a SANE call.
+
+    SANE's backends (the ``test`` backend's reader among them) set SIGPIPE to its
+    default, which kills the whole process on the next write to a closed socket or
+    pipe, such as a sync receiver that hangs up. Python ignores SIGPIPE and turns it
+    into ``BrokenPipeError``; this keeps it so. libc is called directly because
+    :func:`signal.signal` works only on the main thread and scans run on workers.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc_signal = libc.signal
+    except (OSError, AttributeError):  # no libc signal(): nothing to keep
+        yield
+        return
+    libc_signal.restype = ctypes.c_void_p
+    libc_signal.argtypes = (ctypes.c_int, ctypes.c_void_p)
+    # signal() only reads by writing: ignore for a moment (harmless), keep the old one
+    before = libc_signal(signal.SIGPIPE, ctypes.c_void_p(1))  # SIG_IGN
+    libc_signal(signal.SIGPIPE, before)
+    try:
+        yield
+    finally:
+        libc_signal(signal.SIGPIPE, before)
+
+
 class PySaneBackend:
     """SANE through the ``python-sane`` C extension (initialised once per process)."""
 
@@ -400,13 +430,13 @@ class PySaneBackend:
                 "python-sane is not installed.", hint="pip install python-sane"
             ) from None
         self._sane = sane
-        with _SANE_LOCK:
+        with _SANE_LOCK, _sigpipe_kept():
             if not PySaneBackend._initialised:
                 sane.init()
                 PySaneBackend._initialised = True
 
     def devices(self) -> tuple[ScannerInfo, ...]:
-        with _SANE_LOCK:
+        with _SANE_LOCK, _sigpipe_kept():
             found = self._sane.get_devices()
         return tuple(ScannerInfo(str(n), str(v), str(m), str(k)) for n, v, m, k in found)
 
@@ -418,7 +448,7 @@ class PySaneBackend:
         mode: str,
         options: Sequence[tuple[str, OptionValue]],
     ) -> Pixels:
-        with _SANE_LOCK:
+        with _SANE_LOCK, _sigpipe_kept():
             try:
                 dev = self._sane.open(device)
             except Exception as exc:  # python-sane raises _sane.error (a RuntimeError)

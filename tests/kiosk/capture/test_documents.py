@@ -3,6 +3,7 @@ document camera's guidance and automatic capture."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from pathlib import Path
@@ -81,6 +82,21 @@ def test_a_colour_scan_arrives_as_bgr_pixels_of_the_requested_size(backend: Any)
     # a colour pattern, not a blank page: several distinct hues
     hues = np.unique(cv2.cvtColor(page.pixels, cv2.COLOR_BGR2HSV)[..., 0] // 20)
     assert len(hues) >= 3
+
+
+def _sigpipe_ignored() -> bool:
+    status = Path("/proc/self/status").read_text()
+    ignored = next(line for line in status.splitlines() if line.startswith("SigIgn:"))
+    return bool(int(ignored.split()[1], 16) & (1 << (signal.SIGPIPE - 1)))
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_a_scan_leaves_sigpipe_ignored(backend: Any) -> None:
+    """SANE's test backend resets SIGPIPE to its default during a scan; left so, the
+    next write to a closed socket (a sync receiver hanging up) kills the kiosk."""
+    assert _sigpipe_ignored()  # as Python sets it
+    SaneScannerSource("test:0", resolution_dpi=75, backend=backend).acquire()
+    assert _sigpipe_ignored()
 
 
 def test_a_black_and_a_white_scan_differ(backend: Any) -> None:
