@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -107,22 +109,38 @@ def test_rotation_killed_after_each_step_recovers(data_dir: Path, store: Store, 
     assert opens_with(data_dir, master_key(data_dir)) and not opens_with(data_dir, old_key)
 
 
-def test_rotation_killed_inside_pragma_rekey_recovers(data_dir: Path, store: Store) -> None:
-    """Kills at random moments (1-150 ms after the re-wrap commit) while SQLCipher
-    re-encrypts a ~6.5 MB database, which takes about 110 ms here."""
+def _rekey_ms(data_dir: Path, scratch: Path) -> float:
+    """How long ``PRAGMA rekey`` takes on a copy of this store, on this machine now."""
+    shutil.copytree(data_dir, scratch)
+    stamps: dict[str, float] = {}
+    with Store.open(scratch, Passphrase(PASSPHRASE)) as copy:
+        copy.rotate_master_key(
+            actor="operator", on_step=lambda name: stamps.setdefault(name, time.perf_counter())
+        )
+    return (stamps["db_rekeyed"] - stamps["keys_rewrapped"]) * 1000.0
+
+
+def test_rotation_killed_inside_pragma_rekey_recovers(
+    data_dir: Path, store: Store, tmp_path: Path
+) -> None:
+    """Kills at random moments while SQLCipher re-encrypts a ~6.5 MB database. The
+    delays are fractions of the rekey time measured on a copy first, so the kills land
+    inside it on a fast machine as on a slow one."""
     records = _fill(store, 24, filler_kib=256)
     store.close()
+    rekey_ms = _rekey_ms(data_dir, tmp_path / "calibration")
     rng = random.Random(5)
     inside = 0
     for _ in range(5):
-        proc = run_child("rotate", str(data_dir), "during-rekey", f"{rng.uniform(1, 150):.1f}")
+        delay_ms = rekey_ms * rng.uniform(0.1, 0.7)
+        proc = run_child("rotate", str(data_dir), "during-rekey", f"{delay_ms:.1f}")
         steps = proc.stdout.split()
         if proc.returncode == -9 and "keys_rewrapped" in steps and "db_rekeyed" not in steps:
             inside += 1
         with _check_everything(data_dir, records):
             assert read_store_keyfile(data_dir).pending is None
             assert opens_with(data_dir, master_key(data_dir))
-    assert inside >= 1  # at least one kill landed inside PRAGMA rekey
+    assert inside >= 1, f"no kill landed inside PRAGMA rekey ({rekey_ms:.0f} ms here)"
 
 
 def test_passphrase_change_killed_before_its_audit_entry_is_caught_up(
