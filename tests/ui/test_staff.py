@@ -173,6 +173,35 @@ def test_the_console_locks_itself_and_clears_the_evidence(qtbot: Any, window: An
     assert images_on_screen(w) == [] and review.detail is None
 
 
+def test_a_case_still_loading_when_the_console_locks_never_shows(
+    qtbot: Any, window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    w = window
+    w.open_staff()
+    sign_in(qtbot, w, PIN)
+    review = w.staff.console.review
+    wait_for(qtbot, lambda: review.table.rowCount() == 1, 20, "the review queue")
+    release, loaded = threading.Event(), threading.Event()
+    real_detail = w.store.case_detail
+
+    def slow_detail(case_id: str) -> Any:
+        release.wait(10)
+        try:
+            return real_detail(case_id)
+        finally:
+            loaded.set()
+
+    monkeypatch.setattr(w.store, "case_detail", slow_detail)
+    review.table.selectRow(0)
+    w.staff.lock()  # while the store worker is still decrypting the evidence
+    release.set()
+    assert loaded.wait(10)
+    qtbot.wait(300)  # the load's success callback runs on the GUI thread
+    assert review.detail is None and images_on_screen(w) == []
+
+
 def test_repeated_wrong_pins_lock_the_sign_in(qtbot: Any, window: Any) -> None:
     w = window
     w.open_staff()

@@ -53,6 +53,7 @@ class ReviewPage(Screen):
         self.cases: tuple[Any, ...] = ()
         self.detail: CaseDetail | None = None
         self.busy = False
+        self._loading = 0  # which case load may still show its evidence
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(20)
@@ -179,14 +180,23 @@ class ReviewPage(Screen):
         case_id = self.cases[rows[0].row()].case_id
         self._show_detail(None)
         self.case_title.setText(tr("Loading…"))
+        self._loading += 1
+        ticket = self._loading
+
+        def loaded(detail: CaseDetail) -> None:
+            if ticket == self._loading:  # not cleared, locked or reselected meanwhile
+                self._show_detail(detail)
+
         Op("load case", lambda: self.store.case_detail(case_id), lane=Lane.STORE).success(
-            self._show_detail
+            loaded
         ).failure(self._failed).run(self.tasks)
 
     # ---- detail ----
 
     def clear(self) -> None:
-        """Forget the evidence on screen (on lock and when leaving)."""
+        """Forget the evidence on screen (on lock and when leaving), also a case still
+        loading."""
+        self._loading += 1
         self.table.clearSelection()
         self.note.clear()
         self._message = ""
@@ -197,6 +207,9 @@ class ReviewPage(Screen):
         while self.evidence_row.count():
             item = self.evidence_row.takeAt(0)
             if item is not None and (w := item.widget()) is not None:
+                if isinstance(w, QLabel):
+                    w.clear()  # the picture goes now, not when the event loop deletes it
+                w.hide()
                 w.deleteLater()
         if detail is None:
             self.case_title.setText(tr("Select a case in the queue."))
