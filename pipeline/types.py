@@ -75,5 +75,9 @@ class Stopwatch:
         finally:
             self._stages.append((stage, (time.perf_counter() - start) * 1000.0))
 
+    def add(self, stage: str, ms: float) -> None:
+        """Record a stage timed elsewhere (on another thread)."""
+        self._stages.append((stage, ms))
+
     def timings(self) -> Timings:
         return Timings(tuple(self._stages))

@@ -44,11 +44,12 @@ def _registry() -> Any:
 
 
 def _mrz(args: argparse.Namespace, out: Output) -> int:
-    from pipeline.document.mrz import MrzReader
+    from pipeline.document.mrz import MrzOptions, MrzReader
     from pipeline.image import DOCUMENT_MAX_SIDE, load_image
 
     today = _today(args.today)
-    reader = MrzReader(registry=_registry())
+    # a command has the machine to itself: both Tesseract models read at once
+    reader = MrzReader(MrzOptions(second_engine_ahead=True), registry=_registry())
     # Load the Tesseract models while the image is decoded and the zone located
     # (a few hundred ms); read() waits on the engine's lock until they are ready.
     warm = threading.Thread(target=_quiet_warm_up, args=(reader,), daemon=True)
@@ -96,10 +97,14 @@ def _fields_table(console: Any, rec: Any) -> None:
 
 def _document(args: argparse.Namespace, out: Output) -> int:
     from pipeline.document.document import DocumentOptions, DocumentReader
+    from pipeline.document.mrz import MrzOptions
     from pipeline.image import DOCUMENT_MAX_SIDE, load_image
 
     today = _today(args.today)
-    reader = DocumentReader(DocumentOptions(portrait=not args.no_portrait), registry=_registry())
+    options = DocumentOptions(
+        mrz=MrzOptions(second_engine_ahead=True), portrait=not args.no_portrait
+    )
+    reader = DocumentReader(options, registry=_registry())
     warm = threading.Thread(target=_quiet_warm_up, args=(reader.mrz_reader,), daemon=True)
     warm.start()
     image = load_image(args.image, max_side=DOCUMENT_MAX_SIDE)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,12 @@ class MrzOptions:
         max_zones: candidate zones to try, best first.
         onnx_threads: intra-op threads of the RapidOCR sessions.
         trust: when fields without a check digit are trusted.
+        second_engine_ahead: start the second engine on another thread together with
+            the first instead of after it. The result is the same (a second read that
+            is not needed is dropped), the wall time is shorter by the shorter of the
+            two reads, and the CPU time is longer whenever the first read alone decides.
+            For a process that has the machine to itself (the ``kiosk mrz`` and
+            ``kiosk document`` commands); the app leaves the other core to the selfie.
     """
 
     engines: tuple[OcrEngineName, ...] = DEFAULT_ENGINES
@@ -67,6 +75,7 @@ class MrzOptions:
     max_zones: int = 3
     onnx_threads: int = 1
     trust: TrustPolicy = field(default_factory=TrustPolicy)
+    second_engine_ahead: bool = False
 
     def __post_init__(self) -> None:
         if not self.engines:
@@ -86,6 +95,23 @@ class _Engines:
         self._lock = threading.Lock()
         self._tess: dict[OcrEngineName, Any] = {}
         self._rapid: Any = None
+        self._ahead: ThreadPoolExecutor | None = None
+
+    def read_ahead(
+        self, name: OcrEngineName, lines: Sequence[np.ndarray[Any, Any]]
+    ) -> Future[tuple[EngineRead, float]]:
+        """Start ``read(name, lines)`` on the reader's helper thread; the future holds the
+        read and its milliseconds. The engines release the GIL while they recognise."""
+
+        def timed() -> tuple[EngineRead, float]:
+            start = time.perf_counter()
+            read = self.read(name, lines)
+            return read, (time.perf_counter() - start) * 1000.0
+
+        with self._lock:
+            if self._ahead is None:
+                self._ahead = ThreadPoolExecutor(1, thread_name_prefix="mrz-ocr-ahead")
+            return self._ahead.submit(timed)
 
     def _tessdata(self) -> Path:
         # both traineddata files are verified by path(); Tesseract wants their folder
@@ -127,6 +153,9 @@ class _Engines:
 
     def close(self) -> None:
         with self._lock:
+            if self._ahead is not None:
+                self._ahead.shutdown(wait=True)
+                self._ahead = None
             for engine in self._tess.values():
                 engine.close()
             self._tess.clear()
@@ -286,11 +315,35 @@ class MrzReader:
             lines = extract_lines(page, cand, target_height=self.options.line_height)
         if len(lines) not in (2, 3):
             return None
+        engines = self.options.engines
+        ahead = None
+        if self.options.second_engine_ahead and len(engines) > 1 and not viz_confirmed:
+            ahead = self._engines.read_ahead(engines[1], lines)
+        try:
+            return self._read_lines(lines, engines, ahead, watch, today, viz_confirmed)
+        finally:
+            if ahead is not None:
+                ahead.exception()  # a dropped read ends here, not behind the caller's back
+
+    def _read_lines(
+        self,
+        lines: Sequence[np.ndarray[Any, Any]],
+        engines: tuple[OcrEngineName, ...],
+        ahead: Future[tuple[EngineRead, float]] | None,
+        watch: Stopwatch,
+        today: dt.date,
+        viz_confirmed: frozenset[str],
+    ) -> MrzRecord | None:
         reads: list[EngineRead] = []
         best: MrzRecord | None = None
-        for name in self.options.engines:
-            with watch(f"ocr_{name.value}"):
-                reads.append(self._engines.read(name, lines))
+        for i, name in enumerate(engines):
+            if i == 1 and ahead is not None:
+                read, ms = ahead.result()
+                watch.add(f"ocr_{name.value}", ms)
+                reads.append(read)
+            else:
+                with watch(f"ocr_{name.value}"):
+                    reads.append(self._engines.read(name, lines))
             fmt = _format_for(reads, len(lines))
             if fmt is None:
                 if len(reads) == 1:
@@ -316,6 +369,12 @@ class MrzReader:
     def close(self) -> None:
         """Free every engine."""
         self._engines.close()
+
+    def __enter__(self) -> MrzReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 _default_reader: Lazy[MrzReader] = Lazy(lambda: MrzReader())

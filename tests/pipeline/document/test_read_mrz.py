@@ -173,3 +173,32 @@ def test_read_mrz_from_a_path(tmp_path: Path, model_registry) -> None:  # type: 
     bad.write_bytes(b"definitely not a PNG")
     with pytest.raises(InputCorrupt):
         read_mrz(bad, today=TODAY)
+
+
+def test_reading_the_second_engine_ahead_changes_nothing_but_time(  # type: ignore[no-untyped-def]
+    mrz_reader, model_registry
+) -> None:
+    """The CLI's option: both engines at once, the same record as one after the other,
+    also on pages where the first engine alone finds no MRZ-like text."""
+    from pipeline.document.mrz import MrzOptions, MrzReader
+
+    pages = [
+        rotate_page(degrade_hard(render_document(kind, s).image, np.random.default_rng(s)), r)
+        for kind, s, r in ((MrzFormat.TD3, 41, 0), (MrzFormat.TD1, 42, 90), (MrzFormat.TD2, 43, 0))
+    ]
+    lines = np.full((500, 900, 3), 235, np.uint8)
+    for y in range(80, 460, 60):  # text lines that are no MRZ
+        cv2.putText(lines, "The quick brown fox 1234", (20, y), 0, 1.6, (20, 20, 20), 3)
+    pages.append(lines)
+    with MrzReader(MrzOptions(second_engine_ahead=True), registry=model_registry) as ahead:
+        for page in pages:
+            one_by_one = mrz_reader.read(page, today=TODAY)
+            both = ahead.read(page, today=TODAY)
+            assert both.record == one_by_one.record
+            assert (both.found, both.valid, both.reason) == (
+                one_by_one.found,
+                one_by_one.valid,
+                one_by_one.reason,
+            )
+            ran = [name for name, _ in both.timings.stages if name.startswith("ocr_")]
+            assert ran == [name for name, _ in one_by_one.timings.stages if name.startswith("ocr_")]
