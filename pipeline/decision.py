@@ -12,6 +12,8 @@ recorded case can be replayed (``kiosk decide --replay``).
 from __future__ import annotations
 
 import enum
+import math
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +52,7 @@ class DocumentSignals:
         names_trusted: names and nationality are confirmed (visual zone or confidence).
         quality_issues: capture problems (glare, blur, cut_off, ...).
         portrait_found: a portrait face was found on the document.
+        national_id_invalid: a national ID number on the page fails its own checksum.
         error_code: why the branch failed, when it did.
     """
 
@@ -64,6 +67,7 @@ class DocumentSignals:
     names_trusted: bool = False
     quality_issues: tuple[str, ...] = ()
     portrait_found: bool = False
+    national_id_invalid: bool = False
     error_code: str = ""
 
 
@@ -88,6 +92,10 @@ class FaceSignals:
     error_code: str = ""
 
 
+LIVENESS_DECISIONS = ("pass", "review", "fail")
+SCREENING_OUTCOMES = ("clear", "review", "hit")
+
+
 @dataclass(frozen=True, slots=True)
 class LivenessSignals:
     """The fused liveness verdict: ``decision`` pass, review or fail, and its reason codes."""
@@ -98,6 +106,10 @@ class LivenessSignals:
     reason_codes: tuple[str, ...] = ()
     error_code: str = ""
 
+    def __post_init__(self) -> None:
+        if self.decision is not None and self.decision not in LIVENESS_DECISIONS:
+            raise PolicyError(f"Unknown liveness decision {self.decision!r}.")
+
 
 @dataclass(frozen=True, slots=True)
 class ScreeningSignals:
@@ -107,6 +119,10 @@ class ScreeningSignals:
     outcome: str | None = None
     lists: tuple[str, ...] = ()
     error_code: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome is not None and self.outcome not in SCREENING_OUTCOMES:
+            raise PolicyError(f"Unknown screening outcome {self.outcome!r}.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,19 +151,55 @@ class CaseSignals:
                 liveness=_build(LivenessSignals, raw["liveness"]),
                 screening=_build(ScreeningSignals, raw["screening"]),
             )
-        except (KeyError, TypeError) as exc:
-            raise PolicyError(f"The recorded signals are incomplete: {exc}.") from exc
+        except KeyError as exc:
+            raise PolicyError(f"The recorded signals are incomplete: {exc} is missing.") from exc
+        except TypeError as exc:
+            raise PolicyError(f"The recorded signals are malformed: {exc}.") from exc
 
 
 def _build(kind: type[Any], raw: Any) -> Any:
     if not isinstance(raw, Mapping):
         raise TypeError(f"{kind.__name__} must be an object")
-    names = {f for f in kind.__dataclass_fields__}
-    unknown = set(raw) - names
+    hints = typing.get_type_hints(kind)
+    unknown = set(raw) - set(hints)
     if unknown:
         raise TypeError(f"{kind.__name__} has unknown fields {sorted(unknown)}")
-    values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    values = {}
+    for name, value in raw.items():
+        where = f"{kind.__name__}.{name}"
+        values[name] = _checked(value, hints[name], where)
     return kind(**values)
+
+
+def _checked(value: Any, hint: Any, where: str) -> Any:
+    """``value`` if it has the type ``hint`` (JSON lists become tuples), else TypeError."""
+    args = typing.get_args(hint)
+    if type(None) in args:  # X | None
+        if value is None:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+        args = typing.get_args(hint)
+    if hint is bool:
+        ok = isinstance(value, bool)
+    elif hint is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif hint is float:
+        ok = (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(float(value))
+        )
+        value = float(value) if ok else value
+    elif hint is str:
+        ok = isinstance(value, str)
+    elif typing.get_origin(hint) is tuple:  # tuple[str, ...]
+        ok = isinstance(value, list | tuple) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    else:  # pragma: no cover - every signal field has one of the types above
+        ok = False
+    if not ok:
+        raise TypeError(f"{where} must be {getattr(hint, '__name__', hint)}, not {value!r}")
+    return value
 
 
 # ---- policy --------------------------------------------------------------------------
@@ -171,6 +223,10 @@ DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = (
     ("mrz_not_found", 1.0),
     ("portrait_not_found", 1.0),
     ("names_untrusted", 0.5),
+    ("age_unknown", 1.0),
+    ("expiry_unknown", 1.0),
+    ("mrz_invalid", 1.0),
+    ("national_id_invalid", 1.0),
     ("document_quality", 0.3),
     ("selfie_quality", 0.3),
 )
@@ -281,8 +337,11 @@ def decide(signals: CaseSignals, policy: DecisionPolicy) -> Decision:
         outcome = Outcome.MANUAL_REVIEW
     else:
         outcome = Outcome.APPROVED
-    reasons = tuple(hard + unknown_reject + unknown_review + soft_sorted)
-    return Decision(outcome, reasons, risk, policy.name, policy.version, policy.content_hash)
+    reasons: list[Reason] = []
+    for r in hard + unknown_reject + unknown_review + soft_sorted:
+        if all(r.code != seen.code for seen in reasons):  # one reason per code, first wins
+            reasons.append(r)
+    return Decision(outcome, tuple(reasons), risk, policy.name, policy.version, policy.content_hash)
 
 
 def _document_rules(
@@ -303,20 +362,25 @@ def _document_rules(
                 "document_type_not_accepted",
                 f"{d.mrz_format} documents are not accepted by this site.",
             )
-        if d.document_code and not any(
-            d.document_code.startswith(c) for c in p.accepted_document_codes
-        ):
+        elif not d.document_code:
+            reject("document_type_not_accepted", "The document code could not be read.")
+        elif not any(d.document_code.startswith(c) for c in p.accepted_document_codes):
             reject(
                 "document_type_not_accepted",
                 f"Document code {d.document_code} is not accepted by this site.",
             )
-        if not d.mrz_valid and p.require_valid_mrz:
-            reject("mrz_invalid", "The machine-readable zone failed its checks.")
+        if not d.mrz_valid:
+            if p.require_valid_mrz:
+                reject("mrz_invalid", "The machine-readable zone failed its checks.")
+            else:
+                flag("mrz_invalid", "The machine-readable zone failed its checks.")
         if d.expired is True and p.reject_expired:
             reject("document_expired", "The document has expired.")
+        elif d.expired is None:
+            flag("expiry_unknown", "The expiry date could not be established.")
         if d.age_years is not None and d.age_years < p.min_age:
             reject("under_min_age", f"The customer is under the minimum age of {p.min_age}.")
-        if d.age_years is None and d.mrz_valid:
+        elif d.age_years is None:
             flag("age_unknown", "The date of birth could not be established.")
         if d.viz_mismatch:
             flag(
@@ -325,6 +389,8 @@ def _document_rules(
             )
         if not d.names_trusted:
             flag("names_untrusted", "The name could not be confirmed from the visual zone.")
+    if d.national_id_invalid:
+        flag("national_id_invalid", "A national ID number on the document fails its checksum.")
     if not d.portrait_found:
         flag("portrait_not_found", "No portrait was found on the document.")
     if d.quality_issues:
@@ -343,6 +409,9 @@ def _face_rules(f: FaceSignals, p: DecisionPolicy, reject: Any, flag: Any, missi
                 p.unknown.face,
                 f"The faces could not be compared ({f.error_code or 'unknown error'}).",
             )
+        return
+    if not (math.isfinite(f.similarity) and math.isfinite(f.threshold)):
+        missing("face", p.unknown.face, "The face comparison gave no usable number.")
         return
     if f.similarity < f.threshold - p.face_review_margin:
         reject(
@@ -371,13 +440,19 @@ def _liveness_rules(
         )
         return
     detail = f" ({', '.join(lv.reason_codes[:3])})" if lv.reason_codes else ""
+    attacks = [c for c in lv.reason_codes if c.endswith(("_attack", "_failed"))]
     if lv.decision == "fail":
         if p.reject_liveness_fail:
             reject("liveness_failed", f"The liveness check failed{detail}.")
         else:
             flag("liveness_review", f"The liveness check failed{detail}.")
-    elif lv.decision == "review":
+    elif lv.decision != "pass":
         flag("liveness_review", f"The liveness evidence is inconclusive{detail}.")
+    elif attacks:  # a pass outvoting an attack cue is not a clean pass
+        flag(
+            "liveness_review",
+            f"Liveness passed against attack evidence ({', '.join(attacks[:3])}).",
+        )
 
 
 def _screening_rules(
@@ -392,5 +467,5 @@ def _screening_rules(
         return
     if s.outcome == "hit":
         reject("sanctions_hit", "The customer matches an entry of a sanctions list.")
-    elif s.outcome == "review":
+    elif s.outcome != "clear":
         flag("screening_review", "A possible sanctions or PEP match needs review.")

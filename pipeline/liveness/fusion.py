@@ -3,8 +3,10 @@
 Rules, in order: a FAIL on a signal marked decisive (a failed challenge, a virtual
 camera, a format change mid-session) makes the verdict FAIL; otherwise the weighted
 score over signals that gave evidence, +1 for PASS, -1 for FAIL, 0 for WEAK, decides
-PASS, REVIEW or FAIL against the thresholds. A signal with UNKNOWN contributes nothing,
-and rPPG alone can never fail a session: its FAIL votes are capped to WEAK.
+PASS, REVIEW or FAIL against the thresholds, and a session with any failed attack cue
+is at best REVIEW (a high score never outvotes an attack into a pass). A signal with
+UNKNOWN contributes nothing, and rPPG alone can never fail a session: its FAIL votes
+are capped to WEAK.
 Thresholds, weights and the decisive set come from the site policy.
 """
 
@@ -82,6 +84,12 @@ def fuse(
     o = options or FusionOptions()
     reasons: list[LivenessReason] = []
     decisive_fail = [s for s in signals if s.name in o.decisive and s.verdict is Verdict.FAIL]
+    # any other attack cue that failed keeps the session from a clean pass
+    attacks = [
+        s
+        for s in signals
+        if s.verdict is Verdict.FAIL and s not in decisive_fail and s.name not in o.advisory
+    ]
     for s in decisive_fail:
         reasons.append(LivenessReason(f"liveness_{s.name}_failed", s.explanation))
     total, weight = 0.0, 0.0
@@ -112,13 +120,12 @@ def fuse(
         reasons.append(LivenessReason("liveness_no_evidence", "No liveness signal gave evidence."))
     elif score <= o.fail_score:
         decision = LivenessDecision.FAIL
-    elif score >= o.pass_score and not missing:
+    elif score >= o.pass_score and not missing and not attacks:
         decision = LivenessDecision.PASS
     else:
         decision = LivenessDecision.REVIEW
-    for s in signals:
-        if s.verdict is Verdict.FAIL and s not in decisive_fail and s.name not in o.advisory:
-            reasons.append(LivenessReason(f"liveness_{s.name}_attack", s.explanation))
+    for s in attacks:
+        reasons.append(LivenessReason(f"liveness_{s.name}_attack", s.explanation))
     for s in signals:
         if s.verdict is Verdict.WEAK or (s.verdict is Verdict.FAIL and s.name in o.advisory):
             reasons.append(LivenessReason(f"liveness_{s.name}_weak", s.explanation))

@@ -140,3 +140,82 @@ def test_signals_round_trip_through_json_and_replay() -> None:
     raw["face"]["surprise"] = 1
     with pytest.raises(PolicyError, match="unknown fields"):
         CaseSignals.from_json(raw)
+
+
+def test_a_liveness_pass_that_carries_an_attack_cue_is_not_approved() -> None:
+    s = with_("liveness", reason_codes=("liveness_multiple_faces_attack",))
+    d = decide(s, POLICY)
+    assert d.outcome is Outcome.MANUAL_REVIEW and "liveness_review" in d.reason_codes
+
+
+@pytest.mark.parametrize(
+    ("part", "field", "value"),
+    [
+        ("liveness", "decision", "attack"),
+        ("liveness", "decision", "FAIL"),
+        ("liveness", "decision", ""),
+        ("screening", "outcome", "HIT"),
+        ("screening", "outcome", "error"),
+    ],
+)
+def test_a_verdict_the_engine_does_not_know_is_refused(part: str, field: str, value: str) -> None:
+    with pytest.raises(PolicyError, match="Unknown"):
+        with_(part, **{field: value})
+    raw = json.loads(dumps(GOOD))
+    raw[part][field] = value
+    with pytest.raises(PolicyError, match="Unknown"):
+        CaseSignals.from_json(raw)
+
+
+@pytest.mark.parametrize("field", ["similarity", "threshold"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_face_comparison_without_a_usable_number_is_never_approved(
+    field: str, value: float
+) -> None:
+    d = decide(with_("face", **{field: value}), POLICY)
+    assert d.outcome is not Outcome.APPROVED and "face_unknown" in d.reason_codes
+    raw = json.loads(dumps(GOOD))
+    raw["face"][field] = value
+    with pytest.raises(PolicyError, match="malformed"):
+        CaseSignals.from_json(raw)
+
+
+@pytest.mark.parametrize(
+    ("part", "field", "value"),
+    [
+        ("face", "similarity", "0.9"),
+        ("document", "age_years", "17"),
+        ("document", "available", "no"),
+        ("document", "age_years", True),
+        ("document", "quality_issues", "glare"),
+        ("liveness", "reason_codes", [1, 2]),
+    ],
+)
+def test_recorded_signals_of_the_wrong_type_are_named(part: str, field: str, value: object) -> None:
+    raw = json.loads(dumps(GOOD))
+    raw[part][field] = value
+    with pytest.raises(PolicyError, match=field):
+        CaseSignals.from_json(raw)
+
+
+def test_a_found_mrz_without_a_document_code_is_not_accepted() -> None:
+    d = decide(with_("document", document_code=None), POLICY)
+    assert d.outcome is Outcome.REJECTED and d.reason_codes[0] == "document_type_not_accepted"
+
+
+def test_a_visa_gets_one_reason_per_code() -> None:
+    d = decide(with_("document", document_code="V", mrz_format="MRV-A"), POLICY)
+    assert d.reason_codes.count("document_type_not_accepted") == 1
+
+
+def test_without_required_valid_mrz_an_invalid_one_still_goes_to_review() -> None:
+    lenient = dataclasses.replace(POLICY, require_valid_mrz=False)
+    s = with_("document", mrz_valid=False, expired=None, age_years=None)
+    d = decide(s, lenient)
+    assert d.outcome is Outcome.MANUAL_REVIEW
+    assert {"mrz_invalid", "expiry_unknown", "age_unknown"} <= set(d.reason_codes)
+
+
+def test_an_invalid_national_id_number_goes_to_review() -> None:
+    d = decide(with_("document", national_id_invalid=True), POLICY)
+    assert d.outcome is Outcome.MANUAL_REVIEW and "national_id_invalid" in d.reason_codes

@@ -118,6 +118,11 @@ def test_fusion_rules() -> None:
         r.code for r in attacked.reasons
     }
 
+    # a high score never outvotes an attack cue into a pass
+    outvoted = fuse((*good, sig("multiple_faces", Verdict.FAIL)))
+    assert outvoted.score >= 0.5 and outvoted.decision is LivenessDecision.REVIEW
+    assert any(r.code == "liveness_multiple_faces_attack" for r in outvoted.reasons)
+
     nothing = fuse((sig("challenge", Verdict.UNKNOWN),))
     assert nothing.decision is LivenessDecision.REVIEW and math.isnan(nothing.score)
 
