@@ -235,9 +235,16 @@ class VerificationCase:
         """Wait for the document, compare, screen, decide. Never raises for a branch failure."""
         t_finish = time.perf_counter()
         liveness: LivenessResult | None = None
+        liveness_error = ""
         if self._session is not None:
             t0 = time.perf_counter()
-            liveness = self._session.finish()
+            try:
+                liveness = self._session.finish()
+            except KioskError as exc:
+                liveness_error = exc.code
+            except Exception:  # a bug in a branch downgrades the case, never loses it
+                log.exception("liveness fusion failed")
+                liveness_error = "internal_error"
             self._stages.append(("liveness_frames", sum(self._session_frame_ms())))
             self._stage("liveness_fusion", t0)
         t0 = time.perf_counter()
@@ -260,7 +267,7 @@ class VerificationCase:
         signals = CaseSignals(
             document=branch.signals,
             face=match[1],
-            liveness=_liveness_signals(liveness),
+            liveness=_liveness_signals(liveness, liveness_error),
             screening=screening_sig,
         )
         t0 = time.perf_counter()
@@ -328,20 +335,31 @@ class VerificationCase:
         vectors: list[np.ndarray[Any, Any]] = []
         issues: tuple[str, ...] = ()
         crop: np.ndarray[Any, Any] | None = None
-        error = ""
+        errors: list[str] = []
         try:
             embedder = kit.embedder(self.policy.face_model)
-            for i, pixels in enumerate(frames):
+        except KioskError as exc:
+            return None, FaceSignals(False, error_code=exc.code), 0, None
+        for pixels in frames:
+            try:
                 face = select_selfie_face(kit.detector().detect(pixels, DetectPurpose.SELFIE))
                 aligned = align_face(pixels, face)
                 vectors.append(embedder.embed_aligned(aligned).vector)
-                if i == 0:
-                    crop = aligned
-                    issues = tuple(q.code.value for q in assess_quality(pixels, face).issues)
-        except KioskError as exc:
-            error = exc.code
+            except KioskError as exc:
+                errors.append(exc.code)
+                continue
+            except Exception:  # a bug downgrades the case, never loses it
+                log.exception("selfie embedding failed")
+                errors.append("internal_error")
+                continue
+            if crop is None:
+                crop = aligned
+                issues = tuple(q.code.value for q in assess_quality(pixels, face).issues)
+        if "multiple_faces" in errors:  # a second face in any kept frame, not only the first
+            return None, FaceSignals(False, error_code="multiple_faces"), 0, None
         if not vectors:
-            return None, FaceSignals(False, error_code=error or "no_face"), 0, None
+            error = next((e for e in errors if e != "no_face"), "no_face")
+            return None, FaceSignals(False, error_code=error), 0, None
         emb = Embedding(l2_normalise(np.mean(vectors, axis=0)), embedder.model)
         return (
             emb,
@@ -390,6 +408,9 @@ class VerificationCase:
             result = self._screener.screen(subject)
         except KioskError as exc:
             return None, ScreeningSignals(False, error_code=exc.code)
+        except Exception:  # a bug downgrades the case, never loses it
+            log.exception("screening failed")
+            return None, ScreeningSignals(False, error_code="internal_error")
         lists = tuple(f"{i.source}:{i.version}:{i.sha256[:16]}" for i in result.lists)
         return result, ScreeningSignals(True, result.outcome.value, lists)
 
@@ -455,6 +476,7 @@ def document_signals(reading: Any) -> DocumentSignals:
         names_trusted=names_trusted,
         quality_issues=tuple(reading.quality.issues),
         portrait_found=reading.portrait.box is not None,
+        national_id_invalid="national_id_invalid" in reading.flags,
     )
 
 
@@ -490,9 +512,9 @@ def screening_subject(reading: Any) -> Any:
     )
 
 
-def _liveness_signals(result: LivenessResult | None) -> LivenessSignals:
+def _liveness_signals(result: LivenessResult | None, error: str = "") -> LivenessSignals:
     if result is None:
-        return LivenessSignals(False, error_code="still_image")
+        return LivenessSignals(False, error_code=error or "still_image")
     v = result.verdict
     score = None if v.score != v.score else round(v.score, 4)
     return LivenessSignals(True, v.decision.value, score, tuple(r.code for r in v.reasons))
