@@ -20,6 +20,7 @@ from pipeline.liveness.fusion import FusionOptions
 from pipeline.liveness.session import SessionOptions
 
 MRZ_FORMATS = ("TD1", "TD2", "TD3", "MRV-A", "MRV-B")
+MIN_AGE_RANGE = (14, 99)  # youngest account holders some banks onboard .. a typo guard
 LIVENESS_WEIGHT_TARGETS = ("challenge", "motion3d_ratio", "rppg_snr")
 
 
@@ -128,6 +129,8 @@ def parse_policy(raw: Mapping[str, Any], content_hash: str, where: str = "policy
     except ValueError:
         raise PolicyError(f"{where}: policy.profile must be commercial or research.") from None
     formats = tuple(docs.get("accepted_formats", ("TD1", "TD2", "TD3")))
+    if not formats:
+        raise PolicyError(f"{where}: documents.accepted_formats is empty: no document could pass.")
     bad = [f for f in formats if f not in MRZ_FORMATS]
     if bad:
         raise PolicyError(
@@ -137,13 +140,22 @@ def parse_policy(raw: Mapping[str, Any], content_hash: str, where: str = "policy
     codes = tuple(str(c).upper() for c in docs.get("accepted_codes", ("P", "I", "A", "C")))
     if not codes or any(not c.isalpha() or len(c) > 2 for c in codes):
         raise PolicyError(f"{where}: documents.accepted_codes must be one- or two-letter codes.")
-    min_age = _ranged(docs.get("min_age", 18), 0, 120, "documents.min_age", where)
+    min_age = _ranged(docs.get("min_age", 18), *MIN_AGE_RANGE, "documents.min_age", where)
     threshold = face.get("threshold")
     if threshold is not None:
-        threshold = _ranged(threshold, -1.0, 1.0, "face.threshold", where)
+        # a cosine threshold at or below 0 would accept unrelated faces
+        threshold = _ranged(threshold, 0.05, 0.95, "face.threshold", where)
     margin = _ranged(face.get("review_margin", 0.05), 0.0, 0.5, "face.review_margin", where)
+    face_model = face.get("model")
+    if face_model is not None:
+        _check_face_model(face_model, profile, where)
     weights = dict(DEFAULT_WEIGHTS)
     for key, value in rules.get("weights", {}).items():
+        if key not in weights:
+            raise PolicyError(
+                f"{where}: rules.weights.{key} is not a finding"
+                f"{_suggest(key, tuple(weights))}; known: {', '.join(sorted(weights))}."
+            )
         weights[key] = _ranged(value, 0.0, 100.0, f"rules.weights.{key}", where)
     unknown = UnknownRules(**{k: _outcome(v, f"unknown.{k}", where) for k, v in unk.items()})
     decision = DecisionPolicy(
@@ -166,7 +178,7 @@ def parse_policy(raw: Mapping[str, Any], content_hash: str, where: str = "policy
     return SitePolicy(
         decision=decision,
         profile=profile,
-        face_model=face.get("model"),
+        face_model=face_model,
         face_threshold=threshold,
         liveness=_liveness_options(live, where),
         screening_review_threshold=_ranged(
@@ -179,9 +191,41 @@ def parse_policy(raw: Mapping[str, Any], content_hash: str, where: str = "policy
         screening_hit_without_dob=bool(
             raw.get("screening", {}).get("hit_without_listed_dob", False)
         ),
-        sync_fields=tuple(str(f) for f in raw.get("sync", {}).get("fields", ())),
+        sync_fields=_sync_fields(raw.get("sync", {}).get("fields", []), where),
         path=where,
     )
+
+
+def _check_face_model(name: str, profile: Profile, where: str) -> None:
+    """``face.model`` must be a face-embedding model (manifest or operator-registered)
+    that ``profile`` allows."""
+    from kiosk.config import kiosk_paths
+    from models import ModelRegistry, Task
+    from models.errors import ModelError
+
+    try:
+        spec = ModelRegistry.default(kiosk_paths().models_dir).manifest.get(name)
+    except ModelError:
+        spec = None
+    if spec is None or spec.task is not Task.FACE_EMBEDDING:
+        raise PolicyError(f"{where}: face.model {name!r} is not a face-embedding model.")
+    if profile not in spec.profiles:
+        raise PolicyError(
+            f"{where}: face.model {name!r} may not be used under the {profile.value} profile."
+        )
+
+
+def _sync_fields(fields: list[Any], where: str) -> tuple[str, ...]:
+    """``[sync] fields``: names of the payload's optional fields, each known."""
+    from kiosk.sync.payload import EXTRA_FIELDS
+
+    known = tuple(spec.name for spec in EXTRA_FIELDS)
+    bad = [f for f in fields if not isinstance(f, str) or f not in known]
+    if bad:
+        raise PolicyError(f"{where}: sync.fields has unknown {bad!r}; known: {', '.join(known)}.")
+    if len(set(fields)) != len(fields):
+        raise PolicyError(f"{where}: sync.fields names a field twice.")
+    return tuple(fields)
 
 
 def _liveness_options(live: Mapping[str, Any], where: str) -> SessionOptions:
@@ -190,12 +234,14 @@ def _liveness_options(live: Mapping[str, Any], where: str) -> SessionOptions:
     from pipeline.liveness.types import InvalidLivenessOptions
 
     weights = live.get("weights", {})
-    for key in weights:
+    for key, value in weights.items():
         if key not in LIVENESS_WEIGHT_TARGETS:
             raise PolicyError(
                 f"{where}: liveness.weights.{key} is not a liveness signal"
                 f"{_suggest(key, LIVENESS_WEIGHT_TARGETS)}."
             )
+        low = 0.1 if key == "challenge" else 0.0  # a weightless challenge would drop out
+        _ranged(value, low, 100.0, f"liveness.weights.{key}", where)
     try:
         challenge = ChallengeOptions(
             pose_steps=int(live.get("pose_steps", 2)),

@@ -216,12 +216,25 @@ def _decide(args: argparse.Namespace, out: Output) -> int:
     policy = load_policy(args.policy)
     decision = decide(signals, policy.decision)
     same_policy = policy.content_hash == recorded.get("policy_hash")
-    reasons = [r.code for r in decision.reasons]
-    recorded_reasons = [r.get("code") for r in recorded.get("reasons", [])]
-    reproduced = decision.outcome.value == recorded.get("decision") and reasons == recorded_reasons
+    reasons = [(r.code, r.severity.value) for r in decision.reasons]
+    recorded_list = recorded.get("reasons", [])
+    recorded_reasons = [
+        (r.get("code"), r.get("severity")) if isinstance(r, dict) else (r, None)
+        for r in (recorded_list if isinstance(recorded_list, list) else [])
+    ]
+    differences = []
+    if decision.outcome.value != recorded.get("decision"):
+        differences.append("decision")
+    if reasons != recorded_reasons:
+        differences.append("reasons")
+    if not same_policy:
+        differences.append("policy")
+    # a replay reproduces only under the policy that decided; another policy is a what-if
+    reproduced = not differences
     payload = {
         "reproduced": reproduced,
         "same_policy": same_policy,
+        "differences": differences,
         "decision": decision.outcome.value,
         "recorded_decision": recorded.get("decision"),
         "reasons": [
@@ -237,6 +250,8 @@ def _decide(args: argparse.Namespace, out: Output) -> int:
             f"{mark}: {decision.outcome.value} (recorded {recorded.get('decision')})"
             + ("" if same_policy else " [yellow]with a different policy file[/]")
         )
+        if differences:
+            console.print("differs in: " + ", ".join(differences))
         for r in decision.reasons:
             console.print(f"  {r.code}: {r.message}")
 

@@ -81,6 +81,21 @@ def test_replay_reproduces_and_detects_tampering(same_person_case: dict, tmp_pat
     recorded.write_text(json.dumps(edited))
     proc = run_cli("decide", "--replay", str(recorded), "--json")
     assert proc.returncode == 1 and json.loads(proc.stdout)["reproduced"] is False
+    assert "decision" in json.loads(proc.stdout)["differences"]
+    # a reason's severity edited is a difference too
+    flipped = {"review": "reject", "reject": "review"}
+    reasons = [dict(r, severity=flipped[r["severity"]]) for r in same_person_case["reasons"]]
+    assert reasons  # a still selfie and no list: at least two unknowns
+    recorded.write_text(json.dumps(dict(same_person_case, reasons=reasons)))
+    proc = run_cli("decide", "--replay", str(recorded), "--json")
+    assert proc.returncode == 1 and json.loads(proc.stdout)["differences"] == ["reasons"]
+    # under another policy file the replay is a what-if, not a reproduction
+    recorded.write_text(json.dumps(same_person_case))
+    other = tmp_path / "other.toml"
+    other.write_text('[policy]\nname = "other"\n')
+    proc = run_cli("decide", "--replay", str(recorded), "--policy", str(other), "--json")
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 1 and out["same_policy"] is False and out["differences"] == ["policy"]
 
 
 def test_another_person_is_rejected(
