@@ -116,6 +116,7 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
         "case_data_days": int,
         "decision_days": int,
         "delivered_outbox_days": int,
+        "review_hold_days": int,
     },
     "sync": {},  # validated by kiosk.sync.config
 }
@@ -129,7 +130,8 @@ class KioskConfig:
         profile: licence profile name from the file ("" when unset).
         policy_file: the site policy, or None for the bundled default.
         log_level, log_max_bytes, log_backups: logging.
-        evidence_days, case_data_days, decision_days, delivered_outbox_days: retention.
+        evidence_days, case_data_days, decision_days, delivered_outbox_days,
+            review_hold_days: retention.
         path: the file read, or None when there is none.
     """
 
@@ -142,6 +144,7 @@ class KioskConfig:
     case_data_days: int = 1826
     decision_days: int = 1826
     delivered_outbox_days: int = 30
+    review_hold_days: int = 90
     path: Path | None = None
 
 
@@ -205,7 +208,13 @@ def load_config(path: Path | None = None) -> KioskConfig:
     if profile and profile not in (p.value for p in Profile):
         raise ConfigError(f"{path}: kiosk.profile must be commercial or research.")
     days = {}
-    for key in ("evidence_days", "case_data_days", "decision_days", "delivered_outbox_days"):
+    for key in (
+        "evidence_days",
+        "case_data_days",
+        "decision_days",
+        "delivered_outbox_days",
+        "review_hold_days",
+    ):
         value = values.get(f"retention.{key}", getattr(KioskConfig(), key))
         if not isinstance(value, int) or not 1 <= value <= 36500:
             raise ConfigError(f"{path}: retention.{key} must be a number of days, 1-36500.")

@@ -52,6 +52,7 @@ def retention_policy() -> Any:
         case_data=timedelta(days=c.case_data_days),
         decision=timedelta(days=c.decision_days),
         delivered_outbox=timedelta(days=c.delivered_outbox_days),
+        review_hold=timedelta(days=c.review_hold_days),
     )
 
 

@@ -1,8 +1,13 @@
 """``kiosk store …``, ``kiosk audit …`` and ``kiosk case …``: the encrypted local store.
 
-Unlocking: ``KIOSK_PASSPHRASE_FILE``, else a master key remembered in the OS
-keyring, else a prompt when stdin is a terminal, else a ``store_no_credential``
-error. ``rekey`` and ``passwd`` always need the passphrase itself.
+Unlocking: ``KIOSK_PASSPHRASE_FILE`` (refused if other users can read it),
+else a master key remembered in the OS keyring, else a prompt when stdin is a
+terminal, else a ``store_no_credential`` error. ``rekey`` and ``passwd``
+always need the passphrase itself.
+
+``case show`` and ``case report`` read personal data: each read is audited
+(``case.viewed``, with the OS account as actor). Bundles are trusted only
+against a device key: ``--public-key`` or, failing that, the local store's.
 """
 
 from __future__ import annotations
@@ -53,7 +58,10 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     audit.set_defaults(handler=lambda a, o: _need_action("audit", "verify, export, verify-bundle"))
     verify = command(asub, "verify", _audit_verify, "check the audit chain of the store")
     verify.add_argument(
-        "--anchor", type=Path, help="an exported bundle whose head the chain must contain"
+        "--anchor",
+        type=Path,
+        help="an exported bundle (signed by this store's device key) whose head the chain "
+        "must contain",
     )
     export = command(asub, "export", _audit_export, "write a signed bundle of the audit log")
     export.add_argument("--out", type=Path, required=True, help="bundle file to write")
@@ -62,7 +70,9 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     )
     vbundle.add_argument("bundle", type=Path)
     vbundle.add_argument(
-        "--public-key", help="the device key (base64 or hex) the bundle must be signed with"
+        "--public-key",
+        help="the device key (base64 or hex) the bundle must be signed with "
+        "(default: the local store's, if there is one)",
     )
 
     case = sub.add_parser("case", help="list, show and report stored cases")
@@ -77,7 +87,11 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     report = command(csub, "report", _case_report, "check a case's evidence; --html renders it")
     report.add_argument("case_id", metavar="CASE")
     report.add_argument(
-        "--html", type=Path, metavar="FILE", help="write a staff-review HTML report (mode 0600)"
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write a staff-review HTML report: personal data in the clear, mode 0600, "
+        "never over an existing file",
     )
 
 
@@ -141,9 +155,13 @@ def _init(args: argparse.Namespace, out: Output) -> int:
 
     if args.remember and not keyring_available():  # refuse before creating anything
         raise KeyringUnavailable(hint="run init without --remember")
+    from kiosk.store.keys import check_kdf_strength
+
+    kdf = _kdf(args)
+    check_kdf_strength(kdf)  # before asking for a passphrase
     from_env = passphrase_from_env()
     secret = from_env.secret if from_env else resolve_new_passphrase(None)
-    with Store.create(_data_dir(), secret, kdf=_kdf(args), actor=_actor()) as store:
+    with Store.create(_data_dir(), secret, kdf=kdf, actor=_actor()) as store:
         remembered = False
         if args.remember:
             store.remember_in_keyring()
@@ -246,9 +264,17 @@ def _purge(args: argparse.Namespace, out: Output) -> int:
         lambda c: c.print(
             f"{verb}: evidence of {len(report.evidence_purged)} cases "
             f"({report.blob_files} blobs, {report.blob_bytes:,} bytes), "
+            f"{len(report.review_hold_expired)} of them past the review hold unreviewed; "
             f"case data of {len(report.case_data_purged)}, "
             f"{len(report.cases_deleted)} cases deleted, "
-            f"{report.outbox_deleted} delivered outbox rows"
+            f"{report.outbox_deleted} delivered outbox rows, "
+            f"{report.outbox_dropped} undelivered messages dropped"
+            + (
+                "\n[yellow]WARNING[/]: the WAL could not be truncated (another process reads "
+                "the database); purged pages stay in it until the next checkpoint"
+                if report.wal_truncated is False
+                else ""
+            )
         ),
     )
     return EXIT_OK
@@ -284,23 +310,41 @@ def _read_file(path: Path, what: str) -> bytes:
 
 
 def _audit_verify(args: argparse.Namespace, out: Output) -> int:
-    from kiosk.store import read_bundle_head
+    from kiosk.store import AuditVerifyReport, ChainHead, read_store_keyfile, verify_bundle
 
-    anchor = read_bundle_head(_read_file(args.anchor, "anchor bundle")) if args.anchor else None
+    anchor = None
+    if args.anchor:
+        # An anchor is only as good as its signature: it must be this store's device key.
+        keyfile = read_store_keyfile(_data_dir())
+        bundle = verify_bundle(
+            _read_file(args.anchor, "anchor bundle"),
+            expected_public_key=keyfile.device_public_key,
+        )
+        if not bundle.ok or bundle.install_id != keyfile.install_id:
+            report = AuditVerifyReport(
+                False,
+                0,
+                ChainHead(0, ""),
+                bundle.first_bad_seq,
+                bundle.problem,
+                f"The anchor bundle is not usable: {bundle.detail}",
+            )
+            out.emit(report, lambda c: _print_verify(c, report))
+            return EXIT_CHECK_FAILED
+        anchor = bundle.head
     with _open() as store:
         report = store.verify_audit(anchor=anchor)
-
-    def human(console: Any) -> None:
-        if report.ok:
-            console.print(f"[green]ok[/]: {report.entries} entries, head {report.head.seq}")
-        else:
-            problem = report.problem.value if report.problem else "?"
-            console.print(
-                f"[red]FAILED[/] at entry {report.first_bad_seq} ({problem}): {_esc(report.detail)}"
-            )
-
-    out.emit(report, human)
+    out.emit(report, lambda c: _print_verify(c, report))
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+def _print_verify(console: Any, report: Any) -> None:
+    if report.ok:
+        console.print(f"[green]ok[/]: {report.entries} entries, head {report.head.seq}")
+        return
+    problem = report.problem.value if report.problem else "?"
+    where = f" at entry {report.first_bad_seq}" if report.first_bad_seq is not None else ""
+    console.print(f"[red]FAILED[/]{where} ({problem}): {_esc(report.detail)}")
 
 
 def _audit_export(args: argparse.Namespace, out: Output) -> int:
@@ -328,24 +372,40 @@ def _parse_key(text: str) -> bytes:
 
 
 def _audit_verify_bundle(args: argparse.Namespace, out: Output) -> int:
-    from kiosk.store import verify_bundle
+    from kiosk.store import is_initialized, read_store_keyfile, verify_bundle
 
-    expected = _parse_key(args.public_key) if args.public_key else None
+    expected, key_source = None, None
+    if args.public_key:
+        expected, key_source = _parse_key(args.public_key), "--public-key"
+    elif is_initialized(_data_dir()):
+        expected, key_source = read_store_keyfile(_data_dir()).device_public_key, "local store"
     report = verify_bundle(_read_file(args.bundle, "bundle"), expected_public_key=expected)
 
     def human(console: Any) -> None:
-        signer = {True: "the expected key", False: "ANOTHER key", None: "an unpinned key"}
         if report.ok:
             console.print(
                 f"[green]ok[/]: {report.entries} entries, head {report.head.seq}, signed by "
-                f"{signer[report.signer_matches_expected]} ({report.device_key_fingerprint})"
+                f"the expected key ({key_source}, {report.device_key_fingerprint})"
+            )
+        elif report.self_consistent:
+            console.print(
+                f"[yellow]NOT AUTHENTICATED[/]: {report.entries} entries, head "
+                f"{report.head.seq}, self-consistent and signed by key "
+                f"{report.device_key_fingerprint}, but no device key was pinned, so anyone "
+                "could have made it; pass --public-key with the device's key"
             )
         else:
             problem = report.problem.value if report.problem else "?"
             console.print(f"[red]FAILED[/] ({problem}): {_esc(report.detail)}")
 
-    out.emit(report, human)
+    out.emit({**_fields(report), "key_source": key_source}, human)
     return EXIT_OK if report.ok else EXIT_CHECK_FAILED
+
+
+def _fields(report: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}
 
 
 # --- case ----------------------------------------------------------------------------
@@ -384,7 +444,7 @@ def _case_show(args: argparse.Namespace, out: Output) -> int:
     import json
 
     with _open() as store:
-        case = store.get_case(args.case_id)
+        case = store.get_case(args.case_id, actor=_actor(), purpose="view")
 
     def human(console: Any) -> None:
         console.print(
@@ -413,31 +473,46 @@ def _case_show(args: argparse.Namespace, out: Output) -> int:
 
 def _case_report(args: argparse.Namespace, out: Output) -> int:
     from kiosk.errors import EvidenceTampered
-    from kiosk.store.errors import EvidencePurged
-    from kiosk.store.fsutil import atomic_write
+    from kiosk.store.errors import EvidencePurged, OutputExists
+    from kiosk.store.fsutil import write_private_file
     from kiosk.store.report import render_case_html
     from kiosk.store.types import iso, utc_now
 
+    html_path = None if args.html is None else args.html.expanduser().absolute()
+    exists_hint = "choose another file name, or delete the old report first"
+    if html_path is not None and (html_path.exists() or html_path.is_symlink()):
+        raise OutputExists(f"{html_path} already exists; it is not overwritten.", hint=exists_hint)
+    purpose = "report" if html_path is None else "html_report"
     evidence_error: str | None = None
     unavailable: str | None = None
     with _open() as store:
-        case = store.get_case(args.case_id)
+        case = store.get_case(args.case_id, actor=_actor(), purpose=purpose)
         try:
-            evidence = store.load_evidence(case.case_id)
+            evidence = store.load_evidence(case.case_id, actor=_actor(), purpose=purpose)
         except EvidencePurged as exc:
             evidence, unavailable = None, exc.message
         except EvidenceTampered as exc:
             evidence, unavailable, evidence_error = None, exc.message, exc.code
-    html_path = None
-    if args.html is not None:
+    warning = None
+    if html_path is not None:
         page = render_case_html(
             case,
             evidence,
             generated_at=iso(utc_now()) or "",
             evidence_unavailable=(f"WARNING: {unavailable}" if evidence_error else unavailable),
         )
-        html_path = args.html.expanduser().absolute()
-        atomic_write(html_path, page.encode("utf-8"))
+        try:
+            write_private_file(html_path, page.encode("utf-8"))
+        except FileExistsError:
+            raise OutputExists(
+                f"{html_path} already exists; it is not overwritten.", hint=exists_hint
+            ) from None
+        except OSError as exc:
+            raise ConfigError(f"The report cannot be written ({exc.strerror}).") from None
+        warning = (
+            f"{html_path} holds personal data in the clear (document fields and images), "
+            "readable only by you (mode 0600); do not copy it elsewhere, delete it after use"
+        )
     payload = {
         "case_id": case.case_id,
         "decision": case.decision,
@@ -452,6 +527,7 @@ def _case_report(args: argparse.Namespace, out: Output) -> int:
         "evidence_error": evidence_error,
         "evidence_unavailable": unavailable,
         "html": str(html_path) if html_path else None,
+        "html_warning": warning,
     }
 
     def human(console: Any) -> None:
@@ -462,8 +538,8 @@ def _case_report(args: argparse.Namespace, out: Output) -> int:
             console.print(f"[red]{_esc(unavailable)}[/]")
         else:
             console.print(_esc(unavailable))
-        if html_path:
-            console.print(f"report written to {_esc(html_path)} (personal data: delete after use)")
+        if warning:
+            console.print(f"[yellow]WARNING[/]: {_esc(warning)}")
 
     out.emit(payload, human)
     return EXIT_CHECK_FAILED if evidence_error else EXIT_OK

@@ -14,12 +14,38 @@ chain from the genesis and names the first bad entry: an edited entry breaks
 its hash (or, if rehashed, its MAC, since the audit key is wrapped by the
 master key and not derivable from the database key); a removed one leaves a
 gap in ``seq``; a reordered one sits at a position its ``seq`` does not name;
-a removed tail disagrees with the head. Rolling the whole database back to an
-older copy is only visible against an anchor kept elsewhere, e.g. the head of
-an exported bundle (``kiosk audit verify --anchor BUNDLE``).
+a removed tail disagrees with the head.
+
+The head in ``meta`` alone cannot catch a removed tail: older heads with
+valid MACs linger in WAL frames and backups, and someone holding the database
+key can put one back. So the head is also anchored outside the database, in
+the keyfile (``audit_anchor``: seq, hash, and an HMAC under the audit key over
+install id, seq and hash). The keyfile is already the store's atomically
+replaced anchor on disk, and the MAC key is not in it or derivable from the
+database key, so the anchor can be neither forged nor moved by the database
+alone. It is rewritten after each commit that appended entries: a crash in
+between leaves it one write behind, never ahead, and verification accepts an
+anchor at or below the chain's head whose entry matches. A chain that ends
+before the anchor, or differs at its position, is reported as rolled back.
+
+Verification also cross-checks the other tables against the chain: every case
+row needs its ``case.saved`` entry (same automated decision), every review row
+the ``case.reviewed`` entry its ``audit_seq`` names (same case and decision),
+and a case's final decision must be its last review's. Deleting an entry
+therefore leaves a row without its record unless the row goes too.
+
+Limits, stated plainly: whoever has the passphrase has the audit key and the
+device signing key and can rewrite the whole chain, its heads, the keyfile
+anchor and sign a bundle of the result; a copy of the whole store directory
+(keyfile included) put back is self-consistent too. Against both only heads
+exported off the device help: ``kiosk audit export`` bundles kept elsewhere,
+checked with ``kiosk audit verify --anchor BUNDLE`` (the bundle's signature
+must be the store's own device key) or ``kiosk audit verify-bundle
+--public-key KEY`` with the key recorded at installation.
 
 Export bundles carry the entries, the head and the device's Ed25519 public
-key, signed by the device key; they can be checked on any machine.
+key, signed by the device key; they can be checked on any machine, but a
+bundle proves who made it only against a device key pinned beforehand.
 """
 
 from __future__ import annotations
@@ -30,11 +56,11 @@ import enum
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from kiosk.store.errors import BundleInvalid
+from kiosk.store.errors import BundleInvalid, BundleUntrusted
 
 BUNDLE_FORMAT = "kiosk-audit-bundle"
 BUNDLE_VERSION = 1
@@ -48,12 +74,15 @@ class AuditAction(enum.StrEnum):
     SCHEMA_MIGRATED = "store.schema_migrated"
     CASE_SAVED = "case.saved"
     CASE_REVIEWED = "case.reviewed"
+    CASE_VIEWED = "case.viewed"  # personal data was read (case data or evidence) by ``actor``
     EVIDENCE_PURGED = "case.evidence_purged"
     CASE_DATA_PURGED = "case.data_purged"
     CASE_PURGED = "case.purged"
+    OUTBOX_DROPPED = "outbox.dropped"  # an undelivered message removed by retention
     MASTER_KEY_ROTATED = "key.master_rotated"
     PASSPHRASE_CHANGED = "key.passphrase_changed"
     AUDIT_EXPORTED = "audit.exported"
+    AUDIT_ANCHORED = "audit.anchored"  # keyfile anchoring started on an older store
 
 
 class AuditProblem(enum.StrEnum):
@@ -67,8 +96,12 @@ class AuditProblem(enum.StrEnum):
     TRUNCATED = "truncated"  # entries after the last one are missing (head says more)
     HEAD_MISMATCH = "head_mismatch"  # the stored head is not the chain's head or not MACed
     ANCHOR_MISMATCH = "anchor_mismatch"  # the chain does not contain an exported head
+    ROLLED_BACK = "rolled_back"  # the chain ends before, or differs from, the keyfile's anchor
+    ANCHOR_INVALID = "anchor_invalid"  # the keyfile's anchor is missing or fails its MAC
+    UNAUDITED_CHANGE = "unaudited_change"  # a case or review row without its audit entry
     BAD_SIGNATURE = "bad_signature"  # bundle signature invalid
     UNEXPECTED_SIGNER = "unexpected_signer"  # bundle signed by another device key
+    UNPINNED_SIGNER = "unpinned_signer"  # bundle consistent, but no expected key to check against
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +160,15 @@ class BundleReport:
     """Outcome of checking an exported bundle.
 
     Attributes:
+        ok: signature, chain and head check out and the signer is the expected key.
+        self_consistent: signature, chain and head check out, whoever signed; without
+            an expected key this is all that can be said (``ok`` is then False).
         device_key_fingerprint: first 16 bytes of SHA-256 of the signing public key, hex.
         signer_matches_expected: None when no expected key was given.
     """
 
     ok: bool
+    self_consistent: bool
     install_id: str
     exported_at: str
     entries: int
@@ -164,6 +201,12 @@ def entry_mac(audit_key: bytes, entry_hash: bytes) -> bytes:
 
 def head_mac(audit_key: bytes, head: ChainHead) -> bytes:
     message = b"kiosk/audit-head/v1" + canonical_json([head.seq, head.entry_hash])
+    return hmac.new(audit_key, message, hashlib.sha256).digest()
+
+
+def anchor_mac(audit_key: bytes, install_id: str, head: ChainHead) -> bytes:
+    """The MAC of the keyfile's anchor (its own label: a ``meta`` head MAC is no anchor MAC)."""
+    message = b"kiosk/audit-anchor/v1" + canonical_json([install_id, head.seq, head.entry_hash])
     return hmac.new(audit_key, message, hashlib.sha256).digest()
 
 
@@ -263,6 +306,8 @@ def verify_chain(
     stored_head: tuple[ChainHead, bytes] | None = None,
     check_head: bool = True,
     anchor: ChainHead | None = None,
+    keyfile_anchor: ChainHead | None = None,
+    on_entry: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> AuditVerifyReport:
     """Walk entries in position order and report the first one that fails.
 
@@ -273,11 +318,15 @@ def verify_chain(
         stored_head: the head record and its MAC, as kept beside the entries.
         check_head: compare the chain's end with ``stored_head``.
         anchor: a head exported earlier that the chain must contain.
+        keyfile_anchor: the (MAC-checked) head anchored in the keyfile, which the
+            chain must contain too; it may lag the chain's end, never lead it.
+        on_entry: called with the fields of every entry that checked out, in order.
     """
     prev = genesis
     expected = 1
     count = 0
     anchor_seen = anchor is None or anchor.seq == 0
+    keyfile_anchor_seen = keyfile_anchor is None
 
     def bad(seq: int, problem: AuditProblem, detail: str) -> AuditVerifyReport:
         return AuditVerifyReport(
@@ -326,6 +375,16 @@ def verify_chain(
                     f"Entry {row.seq} differs from the exported anchor.",
                 )
             anchor_seen = True
+        if keyfile_anchor is not None and keyfile_anchor.seq == row.seq:
+            if keyfile_anchor.entry_hash != row.entry_hash.hex():
+                return bad(
+                    row.seq,
+                    AuditProblem.ROLLED_BACK,
+                    f"Entry {row.seq} differs from the head anchored in the keyfile.",
+                )
+            keyfile_anchor_seen = True
+        if on_entry is not None:
+            on_entry(fields)
     head = ChainHead(expected - 1, prev.hex())
     if check_head:
         if stored_head is None:
@@ -343,6 +402,14 @@ def verify_chain(
             )
         if recorded != head:
             return bad(head.seq, AuditProblem.HEAD_MISMATCH, "The chain head record disagrees.")
+    if not keyfile_anchor_seen:
+        assert keyfile_anchor is not None
+        return bad(
+            head.seq + 1,
+            AuditProblem.ROLLED_BACK,
+            f"The chain ends at entry {head.seq} but the keyfile anchored entry "
+            f"{keyfile_anchor.seq}: newer entries were removed.",
+        )
     if not anchor_seen:
         assert anchor is not None
         return bad(
@@ -400,14 +467,18 @@ def build_bundle(
     return (json.dumps(bundle, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode()
 
 
-def read_bundle_head(data: bytes) -> ChainHead:
-    """The head recorded in a bundle (for ``verify --anchor``), without checking it.
+def read_bundle_head(data: bytes, *, expected_public_key: bytes) -> ChainHead:
+    """The head of a bundle (for ``verify --anchor``) once the bundle checks out in full
+    (:func:`verify_bundle`) against ``expected_public_key``, the store's device key.
 
     Raises:
         BundleInvalid: not a bundle.
+        BundleUntrusted: bad signature, another signer, or a broken chain.
     """
-    bundle = _parse_bundle(data)
-    return _head_of(bundle)
+    report = verify_bundle(data, expected_public_key=expected_public_key)
+    if not report.ok:
+        raise BundleUntrusted(f"The anchor bundle is not usable: {report.detail}")
+    return report.head
 
 
 def _parse_bundle(data: bytes) -> dict[str, Any]:
@@ -437,8 +508,8 @@ def verify_bundle(data: bytes, *, expected_public_key: bytes | None = None) -> B
     Args:
         data: the bundle file's bytes.
         expected_public_key: the device key the bundle must be signed with
-            (32 raw bytes); without it the bundle only proves it is unaltered
-            since some device signed it.
+            (32 raw bytes). Without it anyone's key could have signed: the
+            report can then only be ``self_consistent``, never ``ok``.
 
     Raises:
         BundleInvalid: not parseable as a bundle at all.
@@ -463,6 +534,7 @@ def verify_bundle(data: bytes, *, expected_public_key: bytes | None = None) -> B
         ok: bool, entries: int, bad_seq: int | None, problem: AuditProblem | None, detail: str
     ) -> BundleReport:
         return BundleReport(
+            ok and matches is True,
             ok,
             install_id,
             exported_at,
@@ -516,5 +588,14 @@ def verify_bundle(data: bytes, *, expected_public_key: bytes | None = None) -> B
             chain.head.seq,
             AuditProblem.HEAD_MISMATCH,
             "The bundle's head does not match its last entry.",
+        )
+    if matches is None:
+        return report(
+            True,
+            chain.entries,
+            None,
+            AuditProblem.UNPINNED_SIGNER,
+            "The bundle is self-consistent, but no expected device key was given: "
+            "whoever made it could have signed it. Its authenticity is not established.",
         )
     return report(True, chain.entries, None, None, "The bundle is intact and correctly signed.")

@@ -6,7 +6,7 @@ Every class keeps a stable ``code``; messages never contain personal data
 
 from __future__ import annotations
 
-from kiosk.errors import EvidenceTampered, StoreError, StoreLocked
+from kiosk.errors import ConfigError, EvidenceTampered, StoreError, StoreLocked
 
 
 class StoreNotInitialized(StoreError):
@@ -126,6 +126,35 @@ class BundleInvalid(StoreError):
     default_message = "The file is not an audit bundle."
 
 
+class BundleUntrusted(StoreError):
+    """An audit bundle offered as an anchor whose signature or chain does not check out
+    against the expected device key."""
+
+    code = "audit_bundle_untrusted"
+    default_message = "The audit bundle is not signed by this store's device key."
+
+
+class KdfTooWeak(InvalidRecord):
+    """Argon2id parameters below the minimum for a new passphrase."""
+
+    code = "store_kdf_too_weak"
+    default_message = "The Argon2id parameters are too weak for a store passphrase."
+
+
+class PassphraseFileExposed(ConfigError):
+    """A passphrase file that other users can read."""
+
+    code = "store_passphrase_file_exposed"
+    default_message = "The passphrase file is readable by other users."
+
+
+class OutputExists(StoreError):
+    """A file the command would write (with personal data) is already there."""
+
+    code = "output_exists"
+    default_message = "The output file already exists; it is not overwritten."
+
+
 class KeyringUnavailable(StoreError):
     """No usable OS keyring backend on this machine."""
 
@@ -135,17 +164,21 @@ class KeyringUnavailable(StoreError):
 
 __all__ = [
     "BundleInvalid",
+    "BundleUntrusted",
     "CaseExists",
     "CaseNotFound",
     "EvidenceMissing",
     "EvidencePurged",
     "EvidenceTampered",
     "InvalidRecord",
+    "KdfTooWeak",
     "KeyMismatch",
     "KeyfileCorrupt",
     "KeyringUnavailable",
     "NoCredential",
     "OutboxItemNotFound",
+    "OutputExists",
+    "PassphraseFileExposed",
     "SchemaTooNew",
     "StoreBusy",
     "StoreClosed",

@@ -66,6 +66,34 @@ def atomic_write(path: Path, data: bytes) -> None:
     fsync_dir(path.parent)
 
 
+def write_private_file(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode 0600 and write ``data``; never replaces an existing file.
+
+    For plaintext meant for a person (a case report): no temporary file is
+    made, so a crash leaves at most a partial file where the person asked for
+    it, and any failure here removes what was written.
+
+    Raises:
+        FileExistsError: ``path`` exists (a symlink included).
+        OSError: it cannot be written.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # whatever the umask
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+    os.close(fd)
+    fsync_dir(path.parent)
+
+
 def remove_stale_temporaries(directory: Path) -> int:
     """Delete ``.*.tmp`` leftovers of :func:`atomic_write` after a crash; returns the count."""
     removed = 0

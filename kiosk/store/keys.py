@@ -17,6 +17,7 @@
             ├─ per-case data key DEK, 32 random bytes, AAD = "dek" | case id
             │     └─ AES-256-GCM per evidence blob, AAD = case id | kind | blob id | media type
             ├─ audit MAC key, 32 random bytes: HMAC-SHA256 over every audit entry hash
+            │     and over the chain head anchored in the keyfile    [keyfile: audit anchor]
             └─ device signing key, Ed25519: signs audit export bundles
 
 Why the audit and device keys are random and wrapped rather than derived from
@@ -38,6 +39,9 @@ Master-key rotation (``kiosk store rekey``) is crash-safe by rolling forward:
 Opening a store whose keyfile has ``pending`` unwraps both keys, opens the
 database with whichever matches, and finishes steps 2-5. Blob files are never
 touched: their DEKs are unchanged, only re-wrapped.
+
+New passphrases need Argon2id parameters of at least OWASP's minimum
+(:func:`check_kdf_strength`); test suites use :meth:`KdfParams.insecure_for_tests`.
 
 A passphrase change re-wraps M under a new KEK (new salt, possibly new
 parameters) in one atomic keyfile replacement and bumps ``kek_generation``;
@@ -63,7 +67,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kiosk.store.errors import InvalidRecord, KeyfileCorrupt
+from kiosk.store.errors import InvalidRecord, KdfTooWeak, KeyfileCorrupt
 from kiosk.store.fsutil import atomic_write
 
 KEYFILE_FORMAT = "kiosk-store-keyfile"
@@ -82,6 +86,9 @@ MIN_NEW_PASSPHRASE_CHARS = 10
 DEFAULT_TIME_COST = 3
 DEFAULT_MEMORY_KIB = 64 * 1024
 DEFAULT_PARALLELISM = 2
+# The floor a new passphrase's parameters must reach: OWASP's minimum for Argon2id.
+MIN_TIME_COST = 2
+MIN_MEMORY_KIB = 19 * 1024
 
 
 def _b64(data: bytes) -> str:
@@ -130,6 +137,8 @@ class KdfParams:
     memory_kib: int = DEFAULT_MEMORY_KIB
     parallelism: int = DEFAULT_PARALLELISM
     salt: bytes = field(default_factory=lambda: os.urandom(SALT_BYTES), repr=False)
+    # Set only by insecure_for_tests(); never written to the keyfile.
+    weak_for_tests: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 1 <= self.time_cost <= 64:
@@ -140,6 +149,20 @@ class KdfParams:
             raise InvalidRecord("Argon2id memory must be 8*parallelism KiB .. 4 GiB.")
         if len(self.salt) != SALT_BYTES:
             raise InvalidRecord("Argon2id salt must be 16 bytes.")
+
+    @classmethod
+    def insecure_for_tests(cls, *, time_cost: int, memory_kib: int, parallelism: int) -> KdfParams:
+        """Parameters below the floor that :func:`check_kdf_strength` lets through.
+
+        For test suites only, where a real Argon2id cost would dominate the run
+        time; the CLI never builds these.
+        """
+        return cls(time_cost, memory_kib, parallelism, weak_for_tests=True)
+
+    @property
+    def below_floor(self) -> bool:
+        """Whether these parameters are weaker than OWASP's Argon2id minimum."""
+        return self.time_cost < MIN_TIME_COST or self.memory_kib < MIN_MEMORY_KIB
 
     def fresh_salt(self) -> KdfParams:
         return replace(self, salt=os.urandom(SALT_BYTES))
@@ -173,6 +196,22 @@ class KdfParams:
             )
         except (KeyError, TypeError, ValueError, InvalidRecord):
             raise KeyfileCorrupt() from None
+
+
+def check_kdf_strength(params: KdfParams) -> None:
+    """Refuse Argon2id parameters below OWASP's minimum for a new passphrase.
+
+    Raises:
+        KdfTooWeak: ``time_cost < 2`` or ``memory_kib < 19 MiB``, unless the
+            parameters came from :meth:`KdfParams.insecure_for_tests`.
+    """
+    if params.below_floor and not params.weak_for_tests:
+        raise KdfTooWeak(
+            f"Argon2id t={params.time_cost} m={params.memory_kib // 1024} MiB is below the "
+            f"minimum (t={MIN_TIME_COST}, m={MIN_MEMORY_KIB // 1024} MiB).",
+            hint=f"use --kdf-time {MIN_TIME_COST} or more and "
+            f"--kdf-memory-mib {MIN_MEMORY_KIB // 1024} or more (default 3 and 64)",
+        )
 
 
 def derive_kek(passphrase: str, params: KdfParams) -> bytes:
@@ -298,6 +337,36 @@ def unwrap_master(
 
 
 @dataclass(frozen=True, slots=True)
+class AuditAnchor:
+    """The audit chain's head as last committed, kept in the keyfile (see kiosk.store.audit).
+
+    Attributes:
+        seq: the head entry's sequence number.
+        entry_hash: its hash, hex.
+        mac: HMAC-SHA256 under the audit key over install id, seq and hash.
+    """
+
+    seq: int
+    entry_hash: str
+    mac: bytes = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seq": self.seq, "hash": self.entry_hash, "mac": _b64(self.mac)}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> AuditAnchor:
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("seq"), int)
+            or isinstance(data.get("seq"), bool)
+            or data["seq"] < 1
+            or not isinstance(data.get("hash"), str)
+        ):
+            raise KeyfileCorrupt()
+        return cls(data["seq"], data["hash"], _unb64(data.get("mac")))
+
+
+@dataclass(frozen=True, slots=True)
 class Keyfile:
     """The store's anchor on disk: no secret in the clear, written atomically.
 
@@ -308,6 +377,8 @@ class Keyfile:
         master: the current master key, wrapped by the KEK.
         pending: the next master key during an unfinished rotation, else None.
         device_public_key: the Ed25519 key that signs audit bundles (public).
+        audit_anchor: the audit head after the last commit; None in a keyfile
+            written before anchoring existed.
     """
 
     install_id: str
@@ -318,6 +389,7 @@ class Keyfile:
     device_public_key: bytes
     created_at: str
     updated_at: str
+    audit_anchor: AuditAnchor | None = None
 
     def to_bytes(self) -> bytes:
         body = {
@@ -331,6 +403,7 @@ class Keyfile:
             "device_public_key": _b64(self.device_public_key),
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "audit_anchor": None if self.audit_anchor is None else self.audit_anchor.to_dict(),
         }
         return (json.dumps(body, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
@@ -358,6 +431,7 @@ class Keyfile:
         if not isinstance(generation, int) or generation < 1:
             raise KeyfileCorrupt()
         pending = body.get("pending")
+        anchor = body.get("audit_anchor")
         return cls(
             install_id=install_id,
             kdf=KdfParams.from_dict(body.get("kdf")),
@@ -367,6 +441,7 @@ class Keyfile:
             device_public_key=_unb64(body.get("device_public_key")),
             created_at=str(body.get("created_at", "")),
             updated_at=str(body.get("updated_at", "")),
+            audit_anchor=None if anchor is None else AuditAnchor.from_dict(anchor),
         )
 
 

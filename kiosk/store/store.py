@@ -16,18 +16,23 @@ so destroyed case keys do not linger in free pages, and purges end with a
 truncating WAL checkpoint; ``temp_store=MEMORY`` keeps SQLite's temporary
 tables off the disk; ``cipher_memory_security`` makes SQLCipher wipe and lock
 its buffers.
+
+After every commit that appended audit entries the chain head is anchored in
+the keyfile (see :mod:`kiosk.store.audit`); the anchor is written after the
+commit, so it may lag the database by the last write but is never ahead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hmac
 import json
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,7 +40,14 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from kiosk.store import audit as audit_mod
-from kiosk.store.audit import AuditAction, AuditEntry, AuditVerifyReport, ChainHead, StoredEntry
+from kiosk.store.audit import (
+    AuditAction,
+    AuditEntry,
+    AuditProblem,
+    AuditVerifyReport,
+    ChainHead,
+    StoredEntry,
+)
 from kiosk.store.blobs import BlobDirectory, decrypt_blob, encrypt_blob, new_blob_id
 from kiosk.store.errors import (
     CaseExists,
@@ -62,6 +74,7 @@ from kiosk.store.fsutil import (
 )
 from kiosk.store.keys import (
     KEY_BYTES,
+    AuditAnchor,
     BackoffPolicy,
     Credential,
     KdfParams,
@@ -71,6 +84,7 @@ from kiosk.store.keys import (
     RememberedKey,
     UnlockState,
     aad,
+    check_kdf_strength,
     check_new_passphrase,
     derive_kek,
     open_sealed,
@@ -87,6 +101,7 @@ from kiosk.store.outbox import Outbox
 from kiosk.store.schema import migrate, schema_version
 from kiosk.store.types import (
     MAX_NOTE_CHARS,
+    PURPOSE_RE,
     CaseDecision,
     CaseRecord,
     CaseSummary,
@@ -126,6 +141,11 @@ ROTATION_STEPS = (
 )
 _AUDIT_KEY = "audit_mac"
 _DEVICE_KEY = "device_signing"
+# A truncating checkpoint waits for readers of older snapshots; bounded so a purge
+# stuck behind a foreign reader reports it instead of hanging for long.
+_CHECKPOINT_ATTEMPTS = 4
+_CHECKPOINT_BUSY_MS = 500
+_BUSY_TIMEOUT_MS = 10_000
 
 Clock = Callable[[], datetime]
 StepHook = Callable[[str], None]
@@ -246,6 +266,9 @@ class Store:
         self._blobs = BlobDirectory(paths.blobs)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-store")
         self._writer_ident: int | None = None
+        # Guards _closed and submissions to the executor: close() flips _closed under it,
+        # so every call either runs before the connection closes or gets StoreClosed.
+        self._state_lock = threading.Lock()
         self._closed = False
         self._conn: Any = None
         self._master: MasterKey | None = None
@@ -255,6 +278,9 @@ class Store:
         self._audit_key = b""
         self._device_key = b""
         self._genesis = audit_mod.genesis_hash(keyfile.install_id)
+        self._anchoring = False  # whether commits move the keyfile's audit anchor
+        self._anchor_due: ChainHead | None = None  # head appended by the open transaction
+        self._keyfile_on_disk = True  # False while create() has not written the keyfile yet
         self.outbox = Outbox(self)
 
     # --- lifecycle -------------------------------------------------------------------
@@ -280,14 +306,18 @@ class Store:
             data_dir: the kiosk data directory (the store lives in ``store/`` inside).
             passphrase: the operator passphrase (at least 10 characters).
             kdf: Argon2id parameters; the defaults of :class:`KdfParams` otherwise.
+                Parameters below OWASP's minimum are refused unless they come from
+                :meth:`KdfParams.insecure_for_tests`.
             actor: who initialises (audit).
 
         Raises:
             StoreExists: a store, or the remains of an unfinished init, is there.
+            KdfTooWeak: ``kdf`` below the minimum.
             InvalidRecord: passphrase too short or bad actor.
         """
         check_new_passphrase(passphrase)
         check_actor(actor)
+        check_kdf_strength(kdf or KdfParams())
         paths = StorePaths.for_data_dir(data_dir)
         if paths.keyfile.exists():
             raise StoreExists(hint=f"the store in {paths.root} is already initialised")
@@ -323,12 +353,14 @@ class Store:
                 updated_at=now,
             )
             store = cls(paths, keyfile, lock, clock=clock, retention=retention or RetentionPolicy())
+            store._keyfile_on_disk = False
         except BaseException:
             lock.release()
             raise
         try:
             store._call(store._initialize, master, kek, device_raw, public, actor)
-            write_keyfile(paths.keyfile, keyfile)
+            write_keyfile(paths.keyfile, store._keyfile)  # with the first audit anchor
+            store._keyfile_on_disk = True
         except BaseException:
             store.close()
             raise
@@ -387,12 +419,18 @@ class Store:
         return store
 
     def close(self) -> None:
-        """Checkpoint and close the database, stop the worker, release the lock. Idempotent."""
-        if self._closed:
-            return
+        """Checkpoint and close the database, stop the worker, release the lock. Idempotent.
+
+        Calls already submitted finish first; calls made from now on, from any
+        thread, raise :class:`StoreClosed`.
+        """
+        with self._state_lock:
+            if self._closed:
+                return
+            self._closed = True
+            closing = self._executor.submit(self._close_connection)
         with contextlib.suppress(Exception):
-            self._executor.submit(self._close_connection).result()
-        self._closed = True
+            closing.result()
         self._executor.shutdown(wait=True)
         self._lock.release()
         self._master = self._db_key = None
@@ -448,16 +486,27 @@ class Store:
     ) -> Future[SavedCase]:
         """:meth:`save_case` without waiting: the future resolves on the writer thread."""
         _check_save(record, outbox_payload, actor)
-        self._check_open()
-        return self._executor.submit(self._save_case, record, outbox_payload, actor)
+        with self._state_lock:
+            self._check_open()
+            return self._executor.submit(self._save_case, record, outbox_payload, actor)
 
-    def get_case(self, case_id: str) -> StoredCase:
+    def get_case(
+        self, case_id: str, *, actor: str | None = None, purpose: str = "view"
+    ) -> StoredCase:
         """A case's metadata, case JSON (unless purged), evidence list and reviews.
+
+        Args:
+            case_id: the case.
+            actor: the staff member reading it: a ``case.viewed`` audit entry (actor,
+                case id, purpose; no personal data) is committed before the case is
+                returned. None only for the kiosk's own machinery, never for people.
+            purpose: why it is read, a short code (``view``, ``report``, ``html_report``).
 
         Raises:
             CaseNotFound: no such case (or it was purged entirely).
         """
-        return self._call(self._get_case, case_id)
+        _check_viewer(actor, purpose)
+        return self._call(self._viewed, self._get_case, case_id, actor, "case", purpose)
 
     def list_cases(
         self, *, limit: int = 100, offset: int = 0, decision: CaseDecision | None = None
@@ -465,18 +514,34 @@ class Store:
         """Cases, newest first (no personal data in the summaries)."""
         return self._call(self._list_cases, limit, offset, decision)
 
-    def load_evidence(self, case_id: str) -> tuple[EvidenceItem, ...]:
+    def load_evidence(
+        self, case_id: str, *, actor: str | None = None, purpose: str = "view"
+    ) -> tuple[EvidenceItem, ...]:
         """Decrypt a case's evidence in memory, in capture order.
+
+        Args:
+            case_id: the case.
+            actor, purpose: as for :meth:`get_case`: with an actor the read is audited.
 
         Raises:
             CaseNotFound: no such case. EvidencePurged: retention removed it.
             EvidenceTampered: a blob file was modified (EvidenceMissing: removed).
         """
-        return self._call(self._load_evidence, case_id, None)
+        _check_viewer(actor, purpose)
+        return self._call(
+            self._viewed, self._load_evidence_all, case_id, actor, "evidence", purpose
+        )
 
-    def read_evidence(self, case_id: str, blob_id: str) -> EvidenceItem:
-        """Decrypt one evidence blob in memory (errors as :meth:`load_evidence`)."""
-        items = self._call(self._load_evidence, case_id, blob_id)
+    def read_evidence(
+        self, case_id: str, blob_id: str, *, actor: str | None = None, purpose: str = "view"
+    ) -> EvidenceItem:
+        """Decrypt one evidence blob in memory (arguments and errors as :meth:`load_evidence`)."""
+        _check_viewer(actor, purpose)
+
+        def one(case: str) -> tuple[EvidenceItem, ...]:
+            return self._load_evidence(case, blob_id)
+
+        items = self._call(self._viewed, one, case_id, actor, "evidence", purpose)
         return items[0]
 
     def set_review(
@@ -507,9 +572,14 @@ class Store:
         """Apply the retention policy as of ``now`` (default: the store's clock).
 
         Evidence past its period: the case's data key is destroyed (crypto-
-        shredding) and its blob files deleted. Case data past its period: the
-        case JSON and review notes are erased. Decisions past theirs: the case
-        row goes. Each step is audited; the WAL is checkpointed and truncated.
+        shredding) and its blob files deleted; a case still waiting for staff
+        review keeps it for ``review_hold`` (bounded by the case-data period).
+        Case data past its period: the case JSON and review notes are erased,
+        and the case's undelivered outbox messages (which may carry personal
+        fields) are dropped, each counted and audited as ``outbox.dropped``.
+        Decisions past theirs: the case row goes, with its delivered outbox
+        rows (counted). Each step is audited; the WAL is checkpointed and
+        truncated (``wal_truncated`` says whether that succeeded).
 
         Args:
             now: the reference time (aware).
@@ -523,7 +593,14 @@ class Store:
     # --- audit -----------------------------------------------------------------------
 
     def verify_audit(self, *, anchor: ChainHead | None = None) -> AuditVerifyReport:
-        """Walk the whole audit chain; ``anchor`` (an exported head) must be part of it."""
+        """Walk the whole audit chain and cross-check the tables against it.
+
+        Checks every entry's hash and MAC, the head in ``meta``, the head
+        anchored in the keyfile (the chain may be ahead of it by a write lost
+        to a crash, never behind), that every case and review row has its
+        audit entry, and that ``anchor`` (the head of an exported bundle whose
+        signature the caller checked) is part of the chain.
+        """
         return self._call(self._verify_audit, anchor)
 
     def audit_entries(self, *, after_seq: int = 0, limit: int = 1000) -> tuple[AuditEntry, ...]:
@@ -573,16 +650,20 @@ class Store:
         Args:
             new_passphrase: at least 10 characters.
             actor: recorded in the audit entry.
-            kdf: new Argon2id parameters (a fresh salt is always drawn).
+            kdf: new Argon2id parameters (a fresh salt is always drawn); refused
+                below OWASP's minimum (see :meth:`create`). None keeps the current ones.
             on_step: called with ``"keyfile_written"`` once the new keyfile is durable,
                 before the audit entry (crash tests).
 
         Raises:
             StoreLocked: the store was not opened with the current passphrase.
+            KdfTooWeak: ``kdf`` below the minimum.
             InvalidRecord: the new passphrase is too short.
         """
         check_actor(actor)
         check_new_passphrase(new_passphrase)
+        if kdf is not None:
+            check_kdf_strength(kdf)
         if self._kek is None:
             raise StoreLocked(
                 "Changing the passphrase needs the current passphrase.",
@@ -600,9 +681,11 @@ class Store:
         """
         from kiosk.store.unlock import remember_master_key
 
-        self._check_open()
-        assert self._master is not None
-        remember_master_key(self.install_id, self._master.key_id, self._master.raw)
+        def remember() -> None:
+            assert self._master is not None
+            remember_master_key(self.install_id, self._master.key_id, self._master.raw)
+
+        self._call(remember)
 
     def status(self) -> StoreStatus:
         """Counts and key facts (no secrets, no personal data)."""
@@ -619,10 +702,14 @@ class Store:
             raise StoreClosed()
 
     def _call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        self._check_open()
         if threading.get_ident() == self._writer_ident:
+            if self._conn is None:  # only after close() has run on this thread
+                raise StoreClosed()
             return fn(*args, **kwargs)
-        return self._executor.submit(fn, *args, **kwargs).result()
+        with self._state_lock:
+            self._check_open()
+            future = self._executor.submit(fn, *args, **kwargs)
+        return future.result()
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -631,9 +718,56 @@ class Store:
             yield
             self._conn.execute("COMMIT")
         except BaseException:
+            self._anchor_due = None
             with contextlib.suppress(Exception):
                 self._conn.execute("ROLLBACK")
             raise
+        self._write_anchor()
+
+    def _write_anchor(self) -> None:
+        """Move the keyfile's audit anchor to the head just committed (never backwards).
+
+        Runs after COMMIT: a crash before it leaves the anchor behind the chain,
+        which verification accepts. A failed write is logged, not raised: the
+        commit stands, and the next commit (or open) moves the anchor on.
+        """
+        head, self._anchor_due = self._anchor_due, None
+        current = self._keyfile.audit_anchor
+        if head is None or not self._anchoring or (current is not None and current.seq >= head.seq):
+            return
+        anchored = replace(
+            self._keyfile,
+            audit_anchor=AuditAnchor(
+                head.seq,
+                head.entry_hash,
+                audit_mod.anchor_mac(self._audit_key, self.install_id, head),
+            ),
+        )
+        if self._keyfile_on_disk:
+            try:
+                write_keyfile(self.paths.keyfile, anchored)
+            except OSError as exc:
+                log.warning("audit anchor not written (%s); it lags the chain", exc.strerror)
+                return
+        self._keyfile = anchored
+
+    def _checkpoint(self) -> bool:
+        """``PRAGMA wal_checkpoint(TRUNCATE)``, retried briefly; True once the WAL is empty.
+
+        It stays busy while another connection reads an older snapshot (only a
+        foreign process can: the store holds the only connection of its own).
+        """
+        self._conn.execute(f"PRAGMA busy_timeout = {_CHECKPOINT_BUSY_MS}")
+        try:
+            for attempt in range(_CHECKPOINT_ATTEMPTS):
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    return True
+                if attempt + 1 < _CHECKPOINT_ATTEMPTS:
+                    time.sleep(0.05 * (attempt + 1))
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        return False
 
     def _meta_get(self, key: str) -> bytes | None:
         row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -679,6 +813,7 @@ class Store:
         schema = migrate(self._conn)
         self._audit_key = os.urandom(KEY_BYTES)
         self._device_key = device_raw
+        self._anchoring = True
         kdf = self._keyfile.kdf
         with self._transaction():
             self._meta_set("install_id", self.install_id.encode())
@@ -698,6 +833,7 @@ class Store:
                     ("device_key", audit_mod.key_fingerprint(public)),
                     ("kdf", f"argon2id t={kdf.time_cost} m={kdf.memory_kib} p={kdf.parallelism}"),
                     ("schema_version", schema.to_version),
+                    ("audit_anchor", "keyfile"),
                 ),
             )
 
@@ -712,6 +848,7 @@ class Store:
         self._device_key = self._unwrap_stored_key(_DEVICE_KEY)
         if audit_mod.public_key_of(self._device_key) != self.device_public_key:
             raise KeyMismatch("The device key in the database does not match the keyfile.")
+        self._start_anchoring()
         if pending is not None:
             self._finish_rotation(master, pending, "system", None, resumed=True)
         if migration.migrated:
@@ -728,6 +865,49 @@ class Store:
         stale = remove_stale_temporaries(self.paths.root)
         if orphans or stale:
             log.warning("removed %d orphaned evidence directories, %d temp files", orphans, stale)
+
+    def _start_anchoring(self) -> None:
+        """Resume moving the keyfile's audit anchor, or start it on an older store."""
+        current = self._keyfile.audit_anchor
+        if current is not None:
+            if not self._anchor_mac_ok(current):
+                # Moving a forged anchor on would launder it; verify_audit reports it.
+                log.warning("the keyfile's audit anchor fails its MAC; audit verify reports it")
+                return
+            self._anchoring = True
+            stored = self._stored_head()
+            # catch up after a crash between a commit and its anchor write; only to a
+            # head with a valid MAC, and only forwards
+            if stored is not None and hmac.compare_digest(
+                audit_mod.head_mac(self._audit_key, stored[0]), stored[1]
+            ):
+                self._anchor_due = stored[0]
+                self._write_anchor()
+            return
+        if self._anchoring_declared():
+            # Keyfiles are always written with their anchor once anchoring began: it
+            # was removed. Healing it here would hide that; verify_audit reports it.
+            log.warning("the keyfile's audit anchor is missing; kiosk audit verify reports it")
+            return
+        self._anchoring = True
+        with self._transaction():
+            self._append_audit(
+                AuditAction.AUDIT_ANCHORED, "system", details=(("audit_anchor", "keyfile"),)
+            )
+
+    def _anchor_mac_ok(self, anchor: AuditAnchor) -> bool:
+        head = ChainHead(anchor.seq, anchor.entry_hash)
+        expected = audit_mod.anchor_mac(self._audit_key, self.install_id, head)
+        return hmac.compare_digest(expected, anchor.mac)
+
+    def _anchoring_declared(self) -> bool:
+        """Whether the chain records that its head is anchored in the keyfile."""
+        # store.initialized (new stores) and audit.anchored (older ones) carry this detail
+        row = self._conn.execute(
+            "SELECT 1 FROM audit_log WHERE instr(body, ?) > 0 LIMIT 1",
+            (b'"audit_anchor":"keyfile"',),
+        ).fetchone()
+        return row is not None
 
     def _seal_key(self, master: MasterKey, purpose: str, secret: bytes) -> bytes:
         return seal(master.wrap_key, secret, aad("kiosk/wrapped/v1", purpose))
@@ -801,6 +981,7 @@ class Store:
         head = ChainHead(seq, entry_hash.hex())
         self._meta_set("audit_head", audit_mod.canonical_json([head.seq, head.entry_hash]))
         self._meta_set("audit_head_mac", audit_mod.head_mac(self._audit_key, head))
+        self._anchor_due = head  # anchored in the keyfile once the transaction commits
         return seq
 
     def _save_case(self, record: CaseRecord, payload: bytes | None, actor: str) -> SavedCase:
@@ -957,6 +1138,30 @@ class Store:
             for r in rows
         )
 
+    def _viewed(
+        self,
+        read: Callable[[str], T],
+        case_id: str,
+        actor: str | None,
+        what: str,
+        purpose: str,
+    ) -> T:
+        """``read(case_id)``, then (for a person) the ``case.viewed`` entry, committed
+        before anything is returned: no audit entry, no personal data."""
+        result = read(case_id)
+        if actor is not None:
+            with self._transaction():
+                self._append_audit(
+                    AuditAction.CASE_VIEWED,
+                    actor,
+                    case_id=case_id,
+                    details=(("data", what), ("purpose", purpose)),
+                )
+        return result
+
+    def _load_evidence_all(self, case_id: str) -> tuple[EvidenceItem, ...]:
+        return self._load_evidence(case_id, None)
+
     def _load_evidence(self, case_id: str, only_blob: str | None) -> tuple[EvidenceItem, ...]:
         row = self._conn.execute(
             "SELECT evidence_purged_at_us FROM cases WHERE case_id = ?", (case_id,)
@@ -1024,31 +1229,57 @@ class Store:
         started = time.perf_counter()
         policy = self.retention
         now_us = to_us(now)
+        decision_cut = to_us(now - policy.decision)
+        data_cut = to_us(now - policy.case_data)
+        outbox_cut = to_us(now - policy.delivered_outbox)
 
-        def ids(sql: str, cutoff: datetime) -> tuple[str, ...]:
-            return tuple(r[0] for r in self._conn.execute(sql, (to_us(cutoff),)))
-
-        deleted = ids(
-            "SELECT case_id FROM cases WHERE created_at_us <= ? ORDER BY created_at_us",
-            now - policy.decision,
+        deleted = tuple(
+            r[0]
+            for r in self._conn.execute(
+                "SELECT case_id FROM cases WHERE created_at_us <= ? ORDER BY created_at_us",
+                (decision_cut,),
+            )
         )
-        # evidence of a case still waiting for staff review is kept for the review (up to
-        # the case-data period): a reviewer must see what the automated decision saw
-        evidence = tuple(
+        # Evidence of a case still waiting for staff review is kept for the review hold
+        # (a reviewer must see what the automated decision saw), at most the case-data
+        # period; after that it goes like any other.
+        hold_cut = to_us(now - min(policy.review_hold, policy.case_data))
+        candidates = self._conn.execute(
+            "SELECT case_id, final_decision = 'manual_review' FROM cases "
+            "WHERE created_at_us <= ? AND evidence_purged_at_us IS NULL "
+            "AND (final_decision <> 'manual_review' OR created_at_us <= ?) "
+            "ORDER BY created_at_us",
+            (to_us(now - policy.evidence), hold_cut),
+        ).fetchall()
+        evidence = tuple(r[0] for r in candidates)
+        hold_expired = tuple(r[0] for r in candidates if r[1])
+        data = tuple(
             r[0]
             for r in self._conn.execute(
                 "SELECT case_id FROM cases WHERE created_at_us <= ? "
-                "AND evidence_purged_at_us IS NULL "
-                "AND (final_decision <> 'manual_review' OR created_at_us <= ?) "
-                "ORDER BY created_at_us",
-                (to_us(now - policy.evidence), to_us(now - policy.case_data)),
+                "AND case_data_purged_at_us IS NULL ORDER BY created_at_us",
+                (data_cut,),
             )
         )
-        data = ids(
-            "SELECT case_id FROM cases WHERE created_at_us <= ? "
-            "AND case_data_purged_at_us IS NULL ORDER BY created_at_us",
-            now - policy.case_data,
+        # Undelivered messages may carry personal fields the site policy allowed: they
+        # cannot outlive the case data. Since case_data <= decision, a case being deleted
+        # has none left afterwards, so its delete cascades to no undelivered message.
+        dropped = self._conn.execute(
+            "SELECT o.outbox_id, o.case_id, o.attempts FROM outbox o "
+            "LEFT JOIN cases c ON c.case_id = o.case_id "
+            "WHERE o.delivered_at_us IS NULL "
+            "AND coalesce(c.created_at_us, o.created_at_us) <= ? ORDER BY o.outbox_id",
+            (data_cut,),
+        ).fetchall()
+        # delivered rows past their period, and those of cases deleted now (counted
+        # here rather than vanishing through ON DELETE CASCADE)
+        delivered_where = (
+            "delivered_at_us IS NOT NULL AND (delivered_at_us <= ? OR case_id IN "
+            "(SELECT case_id FROM cases WHERE created_at_us <= ?))"
         )
+        outbox_deleted = self._conn.execute(
+            f"SELECT count(*) FROM outbox WHERE {delivered_where}", (outbox_cut, decision_cut)
+        ).fetchone()[0]
         gone = set(deleted)
         evidence_only = tuple(c for c in evidence if c not in gone)
         data_only = tuple(c for c in data if c not in gone)
@@ -1060,17 +1291,30 @@ class Store:
             ).fetchone()
             blob_files += count
             blob_bytes += size
-        outbox_cutoff = to_us(now - policy.delivered_outbox)
-        outbox_deleted = self._conn.execute(
-            "SELECT count(*) FROM outbox WHERE delivered_at_us IS NOT NULL "
-            "AND delivered_at_us <= ?",
-            (outbox_cutoff,),
-        ).fetchone()[0]
-        if not dry_run and (evidence or data or deleted or outbox_deleted):
+        wal_truncated: bool | None = None
+        if not dry_run and (evidence or data or deleted or outbox_deleted or dropped):
+            held = set(hold_expired)
             with self._transaction():
                 for case_id in evidence_only:
                     self._shred_evidence(case_id, now_us)
-                    self._append_audit(AuditAction.EVIDENCE_PURGED, actor, case_id=case_id)
+                    self._append_audit(
+                        AuditAction.EVIDENCE_PURGED,
+                        actor,
+                        case_id=case_id,
+                        details=(("reason", "review_hold_expired"),) if case_id in held else (),
+                    )
+                for outbox_id, case_id, attempts in dropped:
+                    self._conn.execute("DELETE FROM outbox WHERE outbox_id = ?", (outbox_id,))
+                    self._append_audit(
+                        AuditAction.OUTBOX_DROPPED,
+                        actor,
+                        case_id=case_id,
+                        details=(
+                            ("outbox_id", outbox_id),
+                            ("attempts", attempts),
+                            ("reason", "case_data_retention"),
+                        ),
+                    )
                 for case_id in data_only:
                     self._conn.execute(
                         "UPDATE cases SET case_json = NULL, case_data_purged_at_us = ? "
@@ -1081,6 +1325,9 @@ class Store:
                         "UPDATE reviews SET note = NULL WHERE case_id = ?", (case_id,)
                     )
                     self._append_audit(AuditAction.CASE_DATA_PURGED, actor, case_id=case_id)
+                self._conn.execute(
+                    f"DELETE FROM outbox WHERE {delivered_where}", (outbox_cut, decision_cut)
+                )
                 for case_id in deleted:
                     decision = self._conn.execute(
                         "SELECT final_decision FROM cases WHERE case_id = ?", (case_id,)
@@ -1090,33 +1337,40 @@ class Store:
                     self._append_audit(
                         AuditAction.CASE_PURGED, actor, case_id=case_id, decision=decision
                     )
-                self._conn.execute(
-                    "DELETE FROM outbox WHERE delivered_at_us IS NOT NULL AND delivered_at_us <= ?",
-                    (outbox_cutoff,),
+            # Destroyed keys and payloads leave the WAL too, then the files go: a crash in
+            # between leaves orphan directories, which the next open removes.
+            wal_truncated = self._checkpoint()
+            if not wal_truncated:
+                log.warning(
+                    "retention purge: the WAL could not be truncated (another reader); "
+                    "purged pages stay in it until the next checkpoint"
                 )
-            # Destroyed keys leave the WAL too, then the files go: a crash in between
-            # leaves orphan directories, which the next open removes.
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             for case_id in evidence:
                 self._blobs.delete_case(case_id)
         report = PurgeReport(
             now=now,
             dry_run=dry_run,
             evidence_purged=evidence,
+            review_hold_expired=hold_expired,
             case_data_purged=data,
             cases_deleted=deleted,
             blob_files=int(blob_files),
             blob_bytes=int(blob_bytes),
             outbox_deleted=int(outbox_deleted),
+            outbox_dropped=len(dropped),
+            wal_truncated=wal_truncated,
             duration_ms=(time.perf_counter() - started) * 1000.0,
         )
         if not dry_run:
             log.info(
-                "retention purge: evidence of %d cases, data of %d, %d cases deleted, %d blobs",
+                "retention purge: evidence of %d cases (%d past the review hold), data of %d, "
+                "%d cases deleted, %d blobs, %d undelivered outbox messages dropped",
                 len(evidence),
+                len(hold_expired),
                 len(data),
                 len(deleted),
                 blob_files,
+                len(dropped),
             )
         return report
 
@@ -1146,13 +1400,75 @@ class Store:
             return None
 
     def _verify_audit(self, anchor: ChainHead | None) -> AuditVerifyReport:
-        return audit_mod.verify_chain(
+        index = _ChainIndex()
+        local = self._keyfile.audit_anchor
+        local_head = None if local is None else ChainHead(local.seq, local.entry_hash)
+        local_ok = local is not None and self._anchor_mac_ok(local)
+        report = audit_mod.verify_chain(
             self._stored_rows(),
             genesis=self._genesis,
             audit_key=self._audit_key,
             stored_head=self._stored_head(),
             anchor=anchor,
+            keyfile_anchor=local_head if local_ok else None,
+            on_entry=index.add,
         )
+        if not report.ok:
+            return report
+
+        def failed(seq: int | None, problem: AuditProblem, detail: str) -> AuditVerifyReport:
+            return AuditVerifyReport(False, report.entries, report.head, seq, problem, detail)
+
+        if local is not None and not local_ok:
+            return failed(
+                None, AuditProblem.ANCHOR_INVALID, "The keyfile's audit anchor fails its MAC."
+            )
+        if local is None and index.anchoring_declared:
+            return failed(
+                None,
+                AuditProblem.ANCHOR_INVALID,
+                "The keyfile holds no audit anchor, though the chain records that it had one.",
+            )
+        mismatch = self._cross_check(index)
+        if mismatch is not None:
+            return failed(mismatch[0], AuditProblem.UNAUDITED_CHANGE, mismatch[1])
+        return report
+
+    def _cross_check(self, index: _ChainIndex) -> tuple[int | None, str] | None:
+        """The first case or review row the chain does not account for, else None."""
+        for (
+            case_id,
+            decision,
+            final,
+            evidence_purged,
+            data_purged,
+            last_review,
+        ) in self._conn.execute(
+            "SELECT c.case_id, c.decision, c.final_decision, c.evidence_purged_at_us, "
+            "c.case_data_purged_at_us, (SELECT r.decision FROM reviews r "
+            "WHERE r.case_id = c.case_id ORDER BY r.review_id DESC LIMIT 1) "
+            "FROM cases c ORDER BY c.created_at_us, c.case_id"
+        ):
+            saved = index.saved.get(case_id)
+            if saved is None:
+                return None, f"Case {case_id} has no case.saved entry in the audit chain."
+            if saved != decision:
+                return _saved_mismatch(index, case_id)
+            if final != (last_review or decision):
+                return None, f"Case {case_id}'s final decision is not its last review's."
+            if evidence_purged is not None and case_id not in index.evidence_purged:
+                return None, f"Case {case_id}'s evidence purge has no audit entry."
+            if data_purged is not None and case_id not in index.data_purged:
+                return None, f"Case {case_id}'s case-data purge has no audit entry."
+        for review_id, case_id, decision, audit_seq in self._conn.execute(
+            "SELECT review_id, case_id, decision, audit_seq FROM reviews ORDER BY review_id"
+        ):
+            if index.reviews.get(audit_seq) != (case_id, decision):
+                return audit_seq, (
+                    f"Review {review_id} of case {case_id} does not match the case.reviewed "
+                    f"entry {audit_seq} it names (missing or different)."
+                )
+        return None
 
     def _audit_entries(self, after_seq: int, limit: int) -> tuple[AuditEntry, ...]:
         rows = self._conn.execute(
@@ -1244,7 +1560,8 @@ class Store:
             self._conn.execute(f"PRAGMA rekey = {new.sqlcipher_pragma_value()}")
             self._db_key = new
         step("db_rekeyed")
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if not self._checkpoint():
+            log.warning("key rotation: the WAL could not be truncated (another reader)")
         step("checkpointed")
         self._keyfile = replace(
             self._keyfile,
@@ -1340,6 +1657,45 @@ class Store:
 
     def _integrity_check(self) -> str:
         return str(self._conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+class _ChainIndex:
+    """What verification needs to know of the chain to cross-check the tables."""
+
+    def __init__(self) -> None:
+        self.saved: dict[str, str | None] = {}  # case id -> automated decision
+        self.saved_seq: dict[str, int] = {}
+        self.reviews: dict[int, tuple[str | None, str | None]] = {}  # seq -> (case, decision)
+        self.evidence_purged: set[str] = set()
+        self.data_purged: set[str] = set()
+        self.anchoring_declared = False
+
+    def add(self, fields: Mapping[str, Any]) -> None:
+        action, case_id = fields["action"], fields["case_id"]
+        if action == AuditAction.CASE_SAVED and isinstance(case_id, str):
+            self.saved[case_id] = fields["decision"]
+            self.saved_seq[case_id] = int(fields["seq"])
+        elif action == AuditAction.CASE_REVIEWED:
+            self.reviews[int(fields["seq"])] = (case_id, fields["decision"])
+        elif action == AuditAction.EVIDENCE_PURGED and isinstance(case_id, str):
+            self.evidence_purged.add(case_id)
+        elif action == AuditAction.CASE_DATA_PURGED and isinstance(case_id, str):
+            self.data_purged.add(case_id)
+        details = fields["details"]
+        if isinstance(details, dict) and details.get("audit_anchor") == "keyfile":
+            self.anchoring_declared = True
+
+
+def _saved_mismatch(index: _ChainIndex, case_id: str) -> tuple[int | None, str]:
+    seq = index.saved_seq.get(case_id)
+    return seq, f"Case {case_id}'s automated decision differs from its case.saved entry {seq}."
+
+
+def _check_viewer(actor: str | None, purpose: str) -> None:
+    if actor is not None:
+        check_actor(actor)
+    if not isinstance(purpose, str) or not PURPOSE_RE.match(purpose):
+        raise InvalidRecord("A view purpose is a short code like 'view' or 'html_report'.")
 
 
 def _check_save(record: CaseRecord, outbox_payload: bytes | None, actor: str) -> None:

@@ -25,6 +25,7 @@ SHA256_HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 MODEL_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MEDIA_TYPE_RE = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]{0,63}$")
 ACTOR_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
+PURPOSE_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 MAX_EVIDENCE_BYTES = 32 * 1024 * 1024
 MAX_CASE_JSON_BYTES = 4 * 1024 * 1024
 MAX_NOTE_CHARS = 4000
@@ -360,6 +361,13 @@ class RetentionPolicy:
     * ``decision`` 5 years (1826 days): the decision, reasons and hashes; after
       it the whole case row goes. Its audit entries stay (they hold no personal data).
     * ``delivered_outbox`` 30 days: delivered sync messages kept for diagnosis.
+      Undelivered ones go at the ``case_data`` cutoff (they may carry personal
+      fields), each counted and audited as lost; so no case is deleted with a
+      message still queued.
+    * ``review_hold`` 90 days: evidence of a case still waiting for staff review
+      outlives ``evidence`` until then (a reviewer must see what the automated
+      decision saw), but no longer, and never past ``case_data``: a queue nobody
+      works does not keep biometric images for years.
 
     Raises:
         InvalidRecord: negative durations, or ``evidence <= case_data <= decision`` broken.
@@ -369,9 +377,16 @@ class RetentionPolicy:
     case_data: timedelta = timedelta(days=1826)
     decision: timedelta = timedelta(days=1826)
     delivered_outbox: timedelta = timedelta(days=30)
+    review_hold: timedelta = timedelta(days=90)
 
     def __post_init__(self) -> None:
-        spans = (self.evidence, self.case_data, self.decision, self.delivered_outbox)
+        spans = (
+            self.evidence,
+            self.case_data,
+            self.decision,
+            self.delivered_outbox,
+            self.review_hold,
+        )
         if any(span < timedelta(0) for span in spans):
             raise InvalidRecord("Retention periods must not be negative.")
         if not self.evidence <= self.case_data <= self.decision:
@@ -387,22 +402,31 @@ class PurgeReport:
 
     Attributes:
         evidence_purged: cases whose per-case key was destroyed and blobs deleted.
+        review_hold_expired: those of them still waiting for staff review (the
+            review hold ended before anyone decided).
         case_data_purged: cases whose case JSON and review notes were erased.
         cases_deleted: cases removed entirely (an audit entry remains).
         blob_files: evidence files deleted.
         blob_bytes: plaintext bytes of that evidence.
-        outbox_deleted: delivered outbox rows removed.
+        outbox_deleted: delivered outbox rows removed (past their period or with their case).
+        outbox_dropped: undelivered messages removed at the case-data cutoff: never
+            delivered, each audited as ``outbox.dropped``.
+        wal_truncated: whether the closing WAL checkpoint emptied the WAL (purged
+            pages linger in it otherwise); None when nothing was purged.
         duration_ms: wall-clock time of the purge.
     """
 
     now: datetime
     dry_run: bool
     evidence_purged: tuple[str, ...]
+    review_hold_expired: tuple[str, ...]
     case_data_purged: tuple[str, ...]
     cases_deleted: tuple[str, ...]
     blob_files: int
     blob_bytes: int
     outbox_deleted: int
+    outbox_dropped: int
+    wal_truncated: bool | None
     duration_ms: float
 
     def to_json(self) -> Mapping[str, Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.errors import ConfigError
-from kiosk.store.errors import KeyringUnavailable, NoCredential
+from kiosk.store.errors import KeyringUnavailable, NoCredential, PassphraseFileExposed
 from kiosk.store.keys import Credential, Passphrase, RememberedKey
 
 log = logging.getLogger("kiosk.store")
@@ -31,13 +31,43 @@ KEYRING_SERVICE = "kiosk-kyc-store"
 Prompt = Callable[[str], str]
 
 
+def check_passphrase_file_private(path: Path) -> None:
+    """Refuse a passphrase file that users other than its owner can read.
+
+    Read bits for group or others count when that group or others can also
+    enter the file's directory: a 0644 file in a 0700 directory is out of their
+    reach (it is accepted, with a warning in the log).
+
+    Raises:
+        PassphraseFileExposed: readable by group or others.
+        OSError: it cannot be examined.
+    """
+    mode = path.stat().st_mode
+    loose = mode & 0o077
+    if not loose:
+        return
+    parent = path.resolve().parent.stat().st_mode
+    group_can = mode & 0o040 and parent & 0o010
+    others_can = mode & 0o004 and parent & 0o001
+    if group_can or others_can:
+        raise PassphraseFileExposed(
+            f"The passphrase file {path} is readable by "
+            f"{'other users' if others_can else 'its group'} (mode {mode & 0o777:04o}).",
+            hint=f"chmod 600 {path}",
+        )
+    log.warning("passphrase file mode %04o is wider than 0600 (chmod 600 it)", mode & 0o777)
+
+
 def read_passphrase_file(path: Path) -> str:
     """The passphrase in ``path``: UTF-8, one trailing newline removed.
 
     Raises:
+        PassphraseFileExposed: group or others can read it (see
+            :func:`check_passphrase_file_private`).
         ConfigError: unreadable, not UTF-8, or empty.
     """
     try:
+        check_passphrase_file_private(Path(path))
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(

@@ -178,7 +178,7 @@ def _store_write() -> Row:
         Store.create(
             Path(tmp),
             "correct horse battery staple",
-            kdf=KdfParams(time_cost=1, memory_kib=8192, parallelism=1),
+            kdf=KdfParams.insecure_for_tests(time_cost=1, memory_kib=8192, parallelism=1),
         ) as store,
     ):
 

@@ -87,6 +87,22 @@ def _passwd(data_dir: Path, new_passphrase: str, kill_at: str) -> None:
     print("DONE", flush=True)
 
 
+def _anchor_kill(data_dir: Path, index: int, seed: int, sizes: tuple[int, ...]) -> None:
+    """Save one case and die after its commit, when the keyfile's audit anchor is written."""
+    import kiosk.store.store as store_module
+
+    with Store.open(data_dir, Passphrase(PASSPHRASE)) as store:
+
+        def die(*args: object) -> None:
+            _kill_self()
+
+        store_module.write_keyfile = die  # type: ignore[assignment]  # a plain save writes nothing else
+        store.save_case(
+            record_for(index, seed, sizes), outbox_payload=payload_for(index), actor="kiosk"
+        )
+    print("SURVIVED", flush=True)
+
+
 def child_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "tests.kiosk.store.crashkit", *args]
 
@@ -315,6 +331,9 @@ def main(argv: list[str]) -> None:
         _rotate(data_dir, argv[2], float(argv[3]) if len(argv) > 3 else 0.0)
     elif mode == "passwd":
         _passwd(data_dir, argv[2], argv[3])
+    elif mode == "anchor-kill":
+        sizes = tuple(int(s) for s in argv[4].split(",") if s)
+        _anchor_kill(data_dir, int(argv[2]), int(argv[3]), sizes)
     else:
         raise SystemExit(f"unknown mode {mode}")
 

@@ -19,7 +19,7 @@ from kiosk.store.store import StorePaths
 from pipeline.types import Timings
 
 # Cheap Argon2id for tests only; the keyfile records the parameters it was made with.
-FAST_KDF = KdfParams(time_cost=1, memory_kib=8 * 1024, parallelism=1)
+FAST_KDF = KdfParams.insecure_for_tests(time_cost=1, memory_kib=8 * 1024, parallelism=1)
 PASSPHRASE = "correct horse battery staple"
 OTHER_PASSPHRASE = "a different long passphrase"
 

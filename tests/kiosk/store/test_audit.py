@@ -171,7 +171,8 @@ def test_bundle_round_trip_and_pinning(filled: Path, tmp_path: Path) -> None:
     assert report.ok and report.signer_matches_expected
     assert report.entries == ENTRIES + 1 and report.head == export.head
     unpinned = verify_bundle(bundle.read_bytes())
-    assert unpinned.ok and unpinned.signer_matches_expected is None
+    assert unpinned.self_consistent and unpinned.signer_matches_expected is None
+    assert (unpinned.ok, unpinned.problem) == (False, AuditProblem.UNPINNED_SIGNER)
     other = verify_bundle(bundle.read_bytes(), expected_public_key=b"\x01" * 32)
     assert (other.ok, other.problem) == (False, AuditProblem.UNEXPECTED_SIGNER)
 
@@ -222,7 +223,10 @@ def test_rolling_the_database_back_is_caught_by_an_exported_anchor(
     with Store.open(filled, Passphrase(PASSPHRASE)) as store:
         store.save_case(make_record(rng, evidence_sizes=(100,)), actor="kiosk")
         store.export_audit(tmp_path / "anchor.json", actor="auditor-1")
-    anchor = read_bundle_head((tmp_path / "anchor.json").read_bytes())
+        device_key = store.device_public_key
+    anchor = read_bundle_head(
+        (tmp_path / "anchor.json").read_bytes(), expected_public_key=device_key
+    )
     assert _verify(filled, anchor=anchor).ok
     shutil.rmtree(filled / "store")
     shutil.copytree(snapshot, filled / "store")
@@ -246,3 +250,49 @@ def test_genesis_binds_the_installation(filled: Path) -> None:
     conn.close()
     genesis = hashlib.sha256(b"kiosk/audit-genesis/v1" + install_id).digest()
     assert chain_hash(genesis, bytes(first[0])) == bytes(first[1])
+
+
+def _forged_bundle(install_id: str, rows: list[Any], head: ChainHead) -> bytes:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from kiosk.store.audit import build_bundle
+
+    return build_bundle(
+        rows,
+        install_id=install_id,
+        exported_at="2026-01-01T00:00:00.000000Z",
+        head=head,
+        signing_key_raw=Ed25519PrivateKey.generate().private_bytes_raw(),
+    )
+
+
+def test_an_anchor_must_be_signed_by_the_stores_device_key(filled: Path, tmp_path: Path) -> None:
+    """A bundle someone else signed, or one without a signature, is no anchor."""
+    from kiosk.store.audit import StoredEntry
+    from kiosk.store.errors import BundleUntrusted
+
+    conn = raw_connection(filled)
+    rows = [
+        StoredEntry(seq, bytes(body), bytes(entry_hash), None)
+        for seq, body, entry_hash in conn.execute(
+            "SELECT seq, body, entry_hash FROM audit_log ORDER BY seq"
+        )
+    ]
+    install_id = bytes(
+        conn.execute("SELECT value FROM meta WHERE key = 'install_id'").fetchone()[0]
+    ).decode()
+    conn.close()
+    head = ChainHead(rows[-1].seq, rows[-1].entry_hash.hex())
+    forged = _forged_bundle(install_id, rows, head)
+    with Store.open(filled, Passphrase(PASSPHRASE)) as store:
+        device_key = store.device_public_key
+        store.export_audit(tmp_path / "real.json", actor="auditor-1")
+    assert verify_bundle(forged).self_consistent  # a forgery is consistent with itself
+    with pytest.raises(BundleUntrusted):
+        read_bundle_head(forged, expected_public_key=device_key)
+    unsigned = json.loads((tmp_path / "real.json").read_text())
+    del unsigned["signature"]
+    with pytest.raises((BundleUntrusted, BundleInvalid)):
+        read_bundle_head(json.dumps(unsigned).encode(), expected_public_key=device_key)
+    real = read_bundle_head((tmp_path / "real.json").read_bytes(), expected_public_key=device_key)
+    assert real.seq == ENTRIES + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -148,6 +149,7 @@ def test_case_data_and_whole_cases_follow_their_periods(store: Store, rng: rando
     assert report.case_data_purged == (ancient.case_id, old.case_id)
     assert report.cases_deleted == (ancient.case_id,)
     assert report.outbox_deleted == 1
+    assert report.outbox_dropped == 2  # ancient's and old's undelivered messages
 
     with pytest.raises(CaseNotFound):
         store.get_case(ancient.case_id)
@@ -160,8 +162,10 @@ def test_case_data_and_whole_cases_follow_their_periods(store: Store, rng: rando
     actions = [(e.action, e.case_id) for e in store.audit_entries()]
     assert (AuditAction.CASE_PURGED.value, ancient.case_id) in actions
     assert (AuditAction.CASE_DATA_PURGED.value, old.case_id) in actions
+    assert (AuditAction.OUTBOX_DROPPED.value, old.case_id) in actions
+    assert (AuditAction.OUTBOX_DROPPED.value, ancient.case_id) in actions
     assert store.verify_audit().ok
-    assert store.outbox.stats().pending == 1  # old's message; ancient's went with its case
+    assert store.outbox.stats().pending == 0  # no message outlives its case data
 
 
 def test_retention_periods_must_nest() -> None:
@@ -219,3 +223,107 @@ def test_evidence_waits_for_a_pending_review(store: Store, rng: random.Random) -
     assert store.load_evidence(pending.case_id) == pending.evidence
     assert reviewed.case_id in report.evidence_purged
     assert stale.case_id not in [c.case_id for c in store.list_cases()], "past every period"
+
+
+def test_unreviewed_evidence_is_held_for_the_review_hold_only(
+    store: Store, rng: random.Random
+) -> None:
+    store.retention = RetentionPolicy(review_hold=timedelta(days=90))
+    waiting = make_record(rng, created_at=ago(45), decision=CaseDecision.MANUAL_REVIEW)
+    forgotten = make_record(rng, created_at=ago(91), decision=CaseDecision.MANUAL_REVIEW)
+    for record in (waiting, forgotten):
+        store.save_case(record, actor="kiosk")
+    dry = store.purge(dry_run=True)
+    assert dry.evidence_purged == dry.review_hold_expired == (forgotten.case_id,)
+    report = store.purge()
+    assert report.evidence_purged == report.review_hold_expired == (forgotten.case_id,)
+    assert store.load_evidence(waiting.case_id) == waiting.evidence
+    with pytest.raises(EvidencePurged):
+        store.load_evidence(forgotten.case_id)
+    entry = store.audit_entries()[-1]
+    assert (entry.action, entry.case_id) == (AuditAction.EVIDENCE_PURGED.value, forgotten.case_id)
+    assert dict(entry.details) == {"reason": "review_hold_expired"}
+    assert store.get_case(forgotten.case_id).case_json == forgotten.case_json  # data stays
+    assert store.verify_audit().ok
+
+
+def test_undelivered_messages_do_not_outlive_the_case_data(
+    data_dir: Path, store: Store, rng: random.Random
+) -> None:
+    """A queued message may carry names or birth dates the site policy allowed: it goes
+    at the case-data cutoff, counted and audited, and leaves no page behind."""
+    store.retention = RetentionPolicy(case_data=timedelta(days=60), decision=timedelta(days=400))
+    old = make_record(rng, created_at=ago(61), evidence_sizes=(1000,))
+    fresh = make_record(rng, created_at=ago(10), evidence_sizes=(1000,))
+    marker = b'{"surname":"' + KNOWN_SURNAME.encode() + b'","dob":"1984-03-07","id":"q7"}'
+    saved = store.save_case(old, outbox_payload=marker, actor="kiosk")
+    store.save_case(fresh, outbox_payload=b'{"id":"fresh"}', actor="kiosk")
+    assert store.purge(dry_run=True).outbox_dropped == 1
+    report = store.purge()
+    assert report.case_data_purged == (old.case_id,) and report.outbox_dropped == 1
+    assert report.wal_truncated is True
+    assert [item.case_id for item in store.outbox.due()] == [fresh.case_id]
+    dropped = [e for e in store.audit_entries() if e.action == AuditAction.OUTBOX_DROPPED.value]
+    assert [(e.case_id, dict(e.details)["outbox_id"]) for e in dropped] == [
+        (old.case_id, saved.outbox_id)
+    ]
+    assert KNOWN_SURNAME not in json.dumps([e.details for e in dropped])
+    assert not any(marker in page for _, _, page in decrypted_pages(data_dir, master_key(data_dir)))
+    assert store.verify_audit().ok
+
+
+def test_deleting_a_case_never_loses_outbox_rows_silently(store: Store, rng: random.Random) -> None:
+    """ON DELETE CASCADE would take a case's outbox rows with it: every row is counted."""
+    store.retention = RetentionPolicy(case_data=timedelta(days=400), decision=timedelta(days=400))
+    queued = make_record(rng, created_at=ago(401))
+    delivered = make_record(rng, created_at=ago(401))
+    store.save_case(queued, outbox_payload=b"q", actor="kiosk")
+    sent = store.save_case(delivered, outbox_payload=b"d", actor="kiosk")
+    assert sent.outbox_id is not None
+    store.outbox.mark_delivered(sent.outbox_id, at=datetime.now(UTC) - timedelta(days=2))
+    report = store.purge()
+    assert set(report.cases_deleted) == {queued.case_id, delivered.case_id}
+    assert report.outbox_dropped == 1  # the undelivered one, audited
+    assert report.outbox_deleted == 1  # the delivered one, inside its 30 days but caseless
+    stats = store.outbox.stats()
+    assert (stats.pending, stats.delivered) == (0, 0)
+    actions = [(e.action, e.case_id) for e in store.audit_entries()]
+    assert (AuditAction.OUTBOX_DROPPED.value, queued.case_id) in actions
+    assert (AuditAction.OUTBOX_DROPPED.value, delivered.case_id) not in actions
+    assert store.verify_audit().ok
+
+
+def test_a_reader_blocking_the_wal_truncation_is_reported(
+    data_dir: Path, store: Store, rng: random.Random, caplog: pytest.LogCaptureFixture
+) -> None:
+    store.save_case(make_record(rng, created_at=ago(31), evidence_sizes=(500,)), actor="kiosk")
+    reader = raw_connection(data_dir)  # e.g. a backup tool holding an old snapshot
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM cases").fetchone()
+    try:
+        report = store.purge()
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert len(report.evidence_purged) == 1 and report.wal_truncated is False
+    assert "could not be truncated" in caplog.text
+    store.save_case(make_record(rng, created_at=ago(31), evidence_sizes=(500,)), actor="kiosk")
+    assert store.purge().wal_truncated is True
+    wal = store.paths.database.with_name("kiosk.db-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_the_review_hold_is_configured_with_the_other_periods(tmp_path: Path) -> None:
+    from kiosk.config import load_config
+    from kiosk.errors import ConfigError
+
+    assert load_config(tmp_path / "absent.toml").review_hold_days == 90
+    config = tmp_path / "kiosk.toml"
+    config.write_text("[retention]\nreview_hold_days = 45\n")
+    assert load_config(config).review_hold_days == 45
+    config.write_text("[retention]\nreview_hold_days = 0\n")
+    with pytest.raises(ConfigError, match="review_hold_days"):
+        load_config(config)
+    assert RetentionPolicy().review_hold == timedelta(days=90)
+    with pytest.raises(InvalidRecord):
+        RetentionPolicy(review_hold=timedelta(days=-1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -309,3 +310,69 @@ def test_outbox_batch_delivery_is_all_or_nothing(store: Store, rng: random.Rando
     assert store.outbox.mark_delivered_many([]) == 0
     stats = store.outbox.stats()
     assert (stats.pending, stats.delivered) == (0, 3) and stats.last_success_at is not None
+
+
+def test_calls_racing_close_get_store_closed(store: Store, rng: random.Random) -> None:
+    """A call from another thread while close() waits behind running work: typed error,
+    never an AttributeError from a connection already gone; work queued earlier finishes."""
+    running, release = threading.Event(), threading.Event()
+
+    def busy() -> None:
+        running.set()
+        release.wait(10)
+
+    first = store._executor.submit(busy)  # work the worker is doing when close() comes
+    assert running.wait(10)
+    queued = store.submit_save_case(make_record(rng, evidence_sizes=(500,)), actor="kiosk")
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    deadline = time.monotonic() + 10
+    while store._executor._work_queue.qsize() < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)  # close() has handed its job to the worker
+    outcomes: list[BaseException | object] = []
+
+    def late_call() -> None:
+        try:
+            outcomes.append(store.status())
+        except BaseException as exc:
+            outcomes.append(exc)
+
+    caller = threading.Thread(target=late_call)
+    caller.start()
+    time.sleep(0.05)
+    release.set()
+    for thread in (caller, closer):
+        thread.join(10)
+    first.result(timeout=1)
+    assert queued.result(timeout=1).audit_seq == 2  # submitted before close: it ran
+    assert len(outcomes) == 1 and isinstance(outcomes[0], StoreClosed), outcomes
+    with pytest.raises(StoreClosed):
+        store.submit_save_case(make_record(rng, evidence_sizes=(500,)), actor="kiosk")
+    with pytest.raises(StoreClosed):
+        store.remember_in_keyring()
+
+
+def test_reads_by_staff_are_audited_without_personal_data(store: Store, rng: random.Random) -> None:
+    record = make_record(rng, evidence_sizes=(500, 400))
+    saved = store.save_case(record, actor="kiosk")
+    before = len(store.audit_entries())
+    store.get_case(record.case_id)  # the kiosk's own machinery: no person read it
+    store.load_evidence(record.case_id)
+    assert len(store.audit_entries()) == before
+    store.get_case(record.case_id, actor="staff-3")
+    store.load_evidence(record.case_id, actor="staff-3", purpose="review")
+    store.read_evidence(record.case_id, saved.blob_ids[1], actor="staff-4")
+    views = store.audit_entries(after_seq=before)
+    assert [(e.action, e.actor, e.case_id, dict(e.details)) for e in views] == [
+        ("case.viewed", "staff-3", record.case_id, {"data": "case", "purpose": "view"}),
+        ("case.viewed", "staff-3", record.case_id, {"data": "evidence", "purpose": "review"}),
+        ("case.viewed", "staff-4", record.case_id, {"data": "evidence", "purpose": "view"}),
+    ]
+    with pytest.raises(CaseNotFound):
+        store.get_case("no-such-case-0", actor="staff-3")
+    assert len(store.audit_entries()) == before + 3  # nothing read, nothing recorded
+    with pytest.raises(InvalidRecord):
+        store.get_case(record.case_id, actor="Jane Doe")
+    with pytest.raises(InvalidRecord):
+        store.get_case(record.case_id, actor="staff-3", purpose="because I want to")
+    assert store.verify_audit().ok

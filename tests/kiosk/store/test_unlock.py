@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,14 @@ import pytest
 from jaraco.classes.properties import classproperty
 
 from kiosk.errors import ConfigError, StoreLocked
-from kiosk.store import BackoffPolicy, Passphrase, RememberedKey, Store, read_backoff
+from kiosk.store import (
+    BackoffPolicy,
+    Passphrase,
+    RememberedKey,
+    Store,
+    read_backoff,
+    read_store_keyfile,
+)
 from kiosk.store.errors import KeyringUnavailable, NoCredential, UnlockThrottled, WrongPassphrase
 from kiosk.store.unlock import (
     forget_master_key,
@@ -199,3 +207,71 @@ def test_composed_and_decomposed_accents_are_the_same_passphrase(data_dir: Path)
 
     Store.create(data_dir, "caf\u00e9 au lait please", kdf=FAST_KDF).close()
     Store.open(data_dir, Passphrase("cafe\u0301 au lait please")).close()
+
+
+@pytest.mark.parametrize(
+    ("mode", "dir_mode", "refused"),
+    [
+        (0o600, 0o755, False),
+        (0o400, 0o755, False),
+        (0o640, 0o755, True),
+        (0o604, 0o755, True),
+        (0o644, 0o751, True),  # others may enter the directory without listing it
+        (0o640, 0o701, False),  # its group cannot enter the directory
+        (0o644, 0o700, False),  # nobody else can reach the file
+    ],
+)
+def test_a_passphrase_file_others_can_read_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: int,
+    dir_mode: int,
+    refused: bool,
+) -> None:
+    from kiosk.store.errors import PassphraseFileExposed
+
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    secret = folder / "passphrase"
+    secret.write_text(PASSPHRASE)
+    secret.chmod(mode)
+    folder.chmod(dir_mode)
+    monkeypatch.setenv("KIOSK_PASSPHRASE_FILE", str(secret))
+    try:
+        if refused:
+            with pytest.raises(PassphraseFileExposed) as excinfo:
+                resolve_credential("x", interactive=False)
+            assert isinstance(excinfo.value, ConfigError)
+            assert excinfo.value.hint == f"chmod 600 {secret}"
+            assert PASSPHRASE not in excinfo.value.message
+            with pytest.raises(PassphraseFileExposed):
+                resolve_new_passphrase(secret)
+        else:
+            assert resolve_credential("x", interactive=False) == Passphrase(PASSPHRASE)
+    finally:
+        folder.chmod(0o700)
+
+
+def test_weak_argon2_parameters_are_refused_for_real_stores(data_dir: Path, tmp_path: Path) -> None:
+    from kiosk.store import KdfParams
+    from kiosk.store.errors import KdfTooWeak
+    from tests.kiosk.store.helpers import FAST_KDF
+
+    for weak in (
+        KdfParams(time_cost=1, memory_kib=64 * 1024, parallelism=1),
+        KdfParams(time_cost=3, memory_kib=19 * 1024 - 1, parallelism=1),
+    ):
+        with pytest.raises(KdfTooWeak):
+            Store.create(data_dir, PASSPHRASE, kdf=weak)
+    assert not (data_dir / "store").exists()
+    floor = KdfParams(time_cost=2, memory_kib=19 * 1024, parallelism=1)
+    with Store.create(data_dir, PASSPHRASE, kdf=floor) as store:
+        with pytest.raises(KdfTooWeak):
+            store.change_passphrase(
+                "another long passphrase", actor="operator", kdf=replace(floor, time_cost=1)
+            )
+        assert store.kdf.time_cost == 2
+    # the test-only parameters say what they are; the keyfile does not remember it
+    Store.create(tmp_path / "test-store", PASSPHRASE, kdf=FAST_KDF).close()
+    written = read_store_keyfile(tmp_path / "test-store").kdf
+    assert written.time_cost == 1 and not written.weak_for_tests
