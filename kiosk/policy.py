@@ -216,16 +216,14 @@ def _check_face_model(name: str, profile: Profile, where: str) -> None:
 
 
 def _sync_fields(fields: list[Any], where: str) -> tuple[str, ...]:
-    """``[sync] fields``: names of the payload's optional fields, each known."""
-    from kiosk.sync.payload import EXTRA_FIELDS
+    """``[sync] fields``: names of the payload's optional fields, each known, once."""
+    from kiosk.sync.errors import FieldNotAllowed
+    from kiosk.sync.payload import validate_field_names
 
-    known = tuple(spec.name for spec in EXTRA_FIELDS)
-    bad = [f for f in fields if not isinstance(f, str) or f not in known]
-    if bad:
-        raise PolicyError(f"{where}: sync.fields has unknown {bad!r}; known: {', '.join(known)}.")
-    if len(set(fields)) != len(fields):
-        raise PolicyError(f"{where}: sync.fields names a field twice.")
-    return tuple(fields)
+    try:
+        return validate_field_names(fields)
+    except FieldNotAllowed as exc:
+        raise PolicyError(f"{where}: {exc.message}", hint=exc.hint) from None
 
 
 def _liveness_options(live: Mapping[str, Any], where: str) -> SessionOptions:

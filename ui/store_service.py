@@ -120,15 +120,16 @@ class KioskStore:
 
     def save_case(self, result: Any) -> Any:
         """Store the case, its evidence, the decision and (when sync is set up) the outbox
-        message, in one transaction."""
+        message, in one transaction. A broken sync configuration never stops the save: the
+        message is queued as a draft (see ``kiosk.sync.queueing``)."""
         from kiosk.cli.verify_cmd import case_payload
         from kiosk.jsonout import dumps
         from kiosk.persist import case_record
-        from kiosk.sync.payload import outbox_payload_for
+        from kiosk.sync.queueing import plan_outbox
 
         store = self._require()
         case_json = dumps(case_payload(result), indent=None).encode("utf-8")
-        outbox = outbox_payload_for(result, self.policy_path)
+        outbox = plan_outbox(result, self.policy_path).outbox_bytes
         saved = store.save_case(case_record(result, case_json), outbox_payload=outbox, actor=ACTOR)
         if outbox is not None and self._sender is not None:
             self._sender.poke()
@@ -142,16 +143,20 @@ class KioskStore:
         cases = store.list_cases(limit=limit, decision=CaseDecision.MANUAL_REVIEW)
         return tuple(c for c in cases if c.final_decision is CaseDecision.MANUAL_REVIEW)
 
-    def case_detail(self, case_id: str) -> CaseDetail:
-        """The case with its evidence decrypted in memory."""
+    def case_detail(self, case_id: str, actor: str) -> CaseDetail:
+        """The case with its evidence decrypted in memory; ``actor``'s read is audited."""
         from kiosk.store.errors import EvidencePurged
 
         store = self._require()
-        stored = store.get_case(case_id)
+        stored = store.get_case(case_id, actor=actor, purpose="review")
         note = ""
         evidence: tuple[EvidenceImage, ...] = ()
         try:
-            items = store.load_evidence(case_id) if stored.evidence else ()
+            items = (
+                store.load_evidence(case_id, actor=actor, purpose="review")
+                if stored.evidence
+                else ()
+            )
             evidence = tuple(EvidenceImage(i.kind.value, i.data, i.media_type) for i in items)
             if not items:
                 note = "no_evidence"
@@ -217,7 +222,7 @@ class KioskStore:
             return
         if settings is None:
             return
-        thread = SenderThread(Sender(store, settings))
+        thread = SenderThread(Sender(store, settings, policy_path=self.policy_path))
         thread.start()
         self._sender = thread
 

@@ -62,6 +62,18 @@ def register(sub: argparse._SubParsersAction[Parser]) -> None:
     serve.add_argument(
         "--max-connections", type=int, default=64, help="open connections at once (default 64)"
     )
+    serve.add_argument(
+        "--max-connections-per-client",
+        type=int,
+        default=32,
+        help="open connections from one address (default 32; 0: no limit, behind a proxy)",
+    )
+    serve.add_argument(
+        "--request-deadline-s",
+        type=float,
+        default=30.0,
+        help="most seconds one request may take to arrive, headers and body (default 30)",
+    )
 
 
 def _need_action(args: argparse.Namespace, out: Output) -> int:
@@ -78,9 +90,10 @@ def _push(args: argparse.Namespace, out: Output) -> int:
     settings = load_sync_settings()
     if settings is None:
         raise SyncNotConfigured()
+    fields, policy_error = _policy_fields()
     with open_store() as store, Sender(store, settings) as sender:
         report = sender.drain(limit=args.limit, ignore_backoff=True)
-        status = sync_status(store, settings)
+        status = sync_status(store, settings, fields=fields, policy_error=policy_error)
     clean = report.halted is None and report.retried == 0 and report.rejected == 0
 
     def human(console: Any) -> None:
@@ -88,6 +101,7 @@ def _push(args: argparse.Namespace, out: Output) -> int:
             f"sent {report.attempted}: {report.delivered} delivered, "
             f"{report.duplicates} already there, {report.retried} to retry, "
             f"{report.rejected} rejected"
+            + (f", {report.stripped} without fields the policy dropped" if report.stripped else "")
             + (f"; stopped early ({report.halted})" if report.halted else "")
         )
         _print_status(console, status)
@@ -101,10 +115,22 @@ def _status(args: argparse.Namespace, out: Output) -> int:
     from kiosk.sync.sender import sync_status
 
     settings = load_sync_settings()
+    fields, policy_error = _policy_fields()
     with open_store() as store:
-        status = sync_status(store, settings)
+        status = sync_status(store, settings, fields=fields, policy_error=policy_error)
     out.emit(status, lambda console: _print_status(console, status))
     return EXIT_OK
+
+
+def _policy_fields() -> tuple[tuple[str, ...] | None, str | None]:
+    """The site policy's ``[sync] fields``, or None and why it cannot be read."""
+    from kiosk.errors import KioskError
+    from kiosk.sync.sender import policy_fields_reader
+
+    try:
+        return policy_fields_reader()(), None
+    except KioskError as exc:
+        return None, f"{exc.code}: {exc.message}"
 
 
 def open_store() -> Store:
@@ -131,6 +157,20 @@ def _print_status(console: Any, status: Any) -> None:
         f"  queue {status.queue_length} ({status.due_now} due now), "
         f"rejected {status.rejected}, delivered {status.delivered}"
     )
+    if status.blocked:
+        console.print(
+            f"  [yellow]{status.blocked} queued while the sync configuration was broken[/] "
+            f"(sent once it loads, without customer reference or personal fields): "
+            f"{escape(status.blocked_reason or '')}"
+        )
+    if status.policy_error:
+        console.print(f"  [red]site policy unreadable[/]: {escape(status.policy_error)}")
+    elif status.policy_fields is not None:
+        console.print(f"  extra fields sent: {', '.join(status.policy_fields) or 'none'}")
+    if status.personal_fields:
+        console.print(
+            f"  [yellow]personal fields sent upstream[/]: {', '.join(status.personal_fields)}"
+        )
     console.print(f"  last success {status.last_success_at or 'never'}")
     if status.last_error:
         console.print(f"  last error {status.last_error_at}: {escape(status.last_error)}")
@@ -152,6 +192,12 @@ def _serve(args: argparse.Namespace, out: Output) -> int:
         raise UsageError("kiosk sync serve: --max-body must be 1024 bytes to 16 MiB.")
     if not 1 <= args.max_connections <= 10_000:
         raise UsageError("kiosk sync serve: --max-connections must be 1-10000.")
+    if not 0 <= args.max_connections_per_client <= args.max_connections:
+        raise UsageError(
+            "kiosk sync serve: --max-connections-per-client must be 0 to --max-connections."
+        )
+    if not 1 <= args.request_deadline_s <= 600:
+        raise UsageError("kiosk sync serve: --request-deadline-s must be 1-600.")
     receiver = build_receiver(
         secret_file=args.secret_file,
         db=args.db,
@@ -168,6 +214,8 @@ def _serve(args: argparse.Namespace, out: Output) -> int:
                 tls_cert=args.tls_cert,
                 tls_key=args.tls_key,
                 max_connections=args.max_connections,
+                max_connections_per_client=args.max_connections_per_client,
+                request_deadline_s=args.request_deadline_s,
             ),
         )
     except OSError as exc:

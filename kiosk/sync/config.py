@@ -35,6 +35,7 @@ environment or the command line, and never logged.
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import os
 import re
@@ -46,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kiosk.errors import ConfigError
-from kiosk.sync.signing import Secret, load_ed25519_private_key, load_secret
+from kiosk.sync.signing import Secret, check_key_material, load_ed25519_private_key, load_secret
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -106,13 +107,13 @@ class SyncSettings:
         check_url(self.url, allow_insecure_http=self.allow_insecure_http)
         for name in ("site_id", "device_id"):
             value = getattr(self, name)
-            if not isinstance(value, str) or not ID_RE.match(value):
+            if not isinstance(value, str) or not ID_RE.fullmatch(value):
                 raise ConfigError(
                     f"sync {name} must be 1-64 characters of letters, digits and _.:- "
                     "(an identifier, not a name)."
                 )
         for pin in self.pins:
-            if not PIN_RE.match(pin):
+            if not PIN_RE.fullmatch(pin):
                 raise ConfigError("sync pin_sha256 entries must be 64 hex digits (sha256).")
         if self.pins and urlsplit(self.url).scheme != "https":
             raise ConfigError("sync pin_sha256 needs an https:// URL.")
@@ -120,6 +121,15 @@ class SyncSettings:
             raise ConfigError("sync timeout_s must be between 0.05 and 600 seconds.")
         if not 1 <= self.concurrency <= 16:
             raise ConfigError("sync concurrency must be between 1 and 16.")
+        if self.reference_secret is not None:
+            ref = self.reference_secret.value
+            # one key for two jobs: whoever verifies signatures could confirm identities
+            if hmac.compare_digest(ref, self.secret.value):
+                raise ConfigError(
+                    "The customer-reference key is the same as the device secret.",
+                    hint="give reference_secret_file its own key: openssl rand -hex 32",
+                )
+            check_key_material(ref, "customer-reference key")
 
     @property
     def endpoint(self) -> str:

@@ -16,8 +16,13 @@ cannot be sent at all; names, the document number and the date of birth are,
 marked ``personal``, and leave only when the policy names them.
 
 :func:`parse_payload` is the receiver's strict reader: duplicate keys, NaN,
-unknown keys, wrong types and out-of-range values are refused with a message
-that names the field, never its value.
+unknown keys, wrong types and out-of-range values (however large) are refused
+with a message that names a schema field at most, never a key or value the
+input made up. Every pattern must match the whole text (``fullmatch``), and
+coded extras (liveness, screening, document code and format, states, dates)
+take only their fixed values or shapes.
+
+:func:`validate_field_names` checks a policy's ``[sync] fields`` when it loads.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ import enum
 import json
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,10 +54,20 @@ MAX_MODELS = 32
 MAX_STAGES = 64
 MAX_TEXT_CHARS = 128
 MAX_STAGE_MS = 1e9
+# Apply every pattern with fullmatch: under match, "$" also accepts a trailing newline.
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 STAGE_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,47}$")
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+# ICAO 9303 document code: a letter, then a letter or the filler.
+DOCUMENT_CODE_RE = re.compile(r"^[A-Z][A-Z<]?$")
+_STATE_RE = re.compile(r"^[A-Z<]{1,3}$")
+_ISO_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# The wire schema's own copies, so a pipeline change cannot widen what is sent
+# (tests check they still agree with pipeline.decision).
+LIVENESS_DECISIONS = ("pass", "review", "fail")
+SCREENING_OUTCOMES = ("clear", "review", "hit")
+DOCUMENT_FORMATS = ("TD1", "TD2", "TD3", "MRV-A", "MRV-B")
 KEYS = frozenset(
     {
         "case_id",
@@ -89,35 +104,61 @@ class ExtraSpec:
         kind: JSON type of the value.
         personal: personal data (or a quasi-identifier) of the customer.
         description: what it is, for the operator.
+        choices: for text, the only values accepted (empty: see ``pattern``).
+        pattern: for text, the shape a value must have (fullmatch); None with no
+            ``choices``: any text of up to 128 characters without control characters.
     """
 
     name: str
     kind: ExtraKind
     personal: bool
     description: str
+    choices: tuple[str, ...] = ()
+    pattern: re.Pattern[str] | None = None
 
 
 EXTRA_FIELDS: tuple[ExtraSpec, ...] = (
     ExtraSpec("risk_score", ExtraKind.NUMBER, False, "sum of the soft-finding weights"),
-    ExtraSpec("document_code", ExtraKind.TEXT, False, "MRZ document code (P, I, ID, ...)"),
-    ExtraSpec("document_format", ExtraKind.TEXT, False, "MRZ layout (TD1, TD2, TD3, MRV-A/B)"),
+    ExtraSpec(
+        "document_code",
+        ExtraKind.TEXT,
+        False,
+        "MRZ document code (P, I, ID, ...)",
+        pattern=DOCUMENT_CODE_RE,
+    ),
+    ExtraSpec(
+        "document_format",
+        ExtraKind.TEXT,
+        False,
+        "MRZ layout (TD1, TD2, TD3, MRV-A/B)",
+        choices=DOCUMENT_FORMATS,
+    ),
     ExtraSpec("document_expired", ExtraKind.BOOLEAN, False, "the document has expired"),
     ExtraSpec("mrz_valid", ExtraKind.BOOLEAN, False, "every MRZ check passed"),
     ExtraSpec("face_similarity", ExtraKind.NUMBER, False, "selfie-to-portrait cosine"),
     ExtraSpec("face_threshold", ExtraKind.NUMBER, False, "match threshold used"),
-    ExtraSpec("liveness_decision", ExtraKind.TEXT, False, "pass, review or fail"),
+    ExtraSpec(
+        "liveness_decision", ExtraKind.TEXT, False, "pass, review or fail", LIVENESS_DECISIONS
+    ),
     ExtraSpec("liveness_score", ExtraKind.NUMBER, False, "fused liveness score"),
-    ExtraSpec("screening_outcome", ExtraKind.TEXT, False, "clear, review or hit"),
+    ExtraSpec(
+        "screening_outcome", ExtraKind.TEXT, False, "clear, review or hit", SCREENING_OUTCOMES
+    ),
     ExtraSpec("age_years", ExtraKind.INTEGER, True, "holder's age in whole years"),
-    ExtraSpec("issuing_state", ExtraKind.TEXT, True, "MRZ issuing state"),
-    ExtraSpec("nationality", ExtraKind.TEXT, True, "MRZ nationality"),
-    ExtraSpec("expiry_date", ExtraKind.TEXT, True, "document expiry, ISO date"),
+    ExtraSpec("issuing_state", ExtraKind.TEXT, True, "MRZ issuing state", pattern=_STATE_RE),
+    ExtraSpec("nationality", ExtraKind.TEXT, True, "MRZ nationality", pattern=_STATE_RE),
+    ExtraSpec(
+        "expiry_date", ExtraKind.TEXT, True, "document expiry, ISO date", pattern=_ISO_DATE_RE
+    ),
     ExtraSpec("surname", ExtraKind.TEXT, True, "MRZ surname"),
     ExtraSpec("given_names", ExtraKind.TEXT, True, "MRZ given names"),
     ExtraSpec("document_number", ExtraKind.TEXT, True, "MRZ document number"),
-    ExtraSpec("date_of_birth", ExtraKind.TEXT, True, "date of birth, ISO date"),
+    ExtraSpec(
+        "date_of_birth", ExtraKind.TEXT, True, "date of birth, ISO date", pattern=_ISO_DATE_RE
+    ),
 )
 _EXTRA_BY_NAME = {spec.name: spec for spec in EXTRA_FIELDS}
+PERSONAL_FIELDS = frozenset(spec.name for spec in EXTRA_FIELDS if spec.personal)
 
 ExtraValue = str | int | float | bool | None
 
@@ -215,13 +256,16 @@ class DecisionPayload:
         )
         extra_names = [e.name for e in self.extra]
         _check(extra_names == sorted(set(extra_names)), "extra", "must be unique and sorted")
-        for field in self.extra:
-            spec = _EXTRA_BY_NAME.get(field.name)
-            if spec is None:
-                raise FieldNotAllowed(f"Payload field extra.{field.name} is never sent upstream.")
-            _check(
-                _extra_ok(spec, field.value), f"extra.{field.name}", f"must be {spec.kind.value}"
+        unknown = [e.name for e in self.extra if e.name not in _EXTRA_BY_NAME]
+        if unknown:
+            # the names came from outside: count them, never repeat them
+            raise FieldNotAllowed(
+                f"Payload field extra holds {len(unknown)} field(s) that are never sent upstream.",
+                hint="allowed: " + ", ".join(_EXTRA_BY_NAME),
             )
+        for field in self.extra:
+            spec = _EXTRA_BY_NAME[field.name]
+            _check(_extra_ok(spec, field.value), f"extra.{field.name}", _expected(spec))
 
     def _to_wire(self) -> dict[str, Any]:
         """The JSON object of the wire shape."""
@@ -270,6 +314,55 @@ def extra_spec(name: str) -> ExtraSpec:
             hint="known fields: " + ", ".join(_EXTRA_BY_NAME),
         )
     return spec
+
+
+def validate_field_names(names: Iterable[object]) -> tuple[str, ...]:
+    """Check a site policy's ``[sync] fields`` list; for validation when the policy loads.
+
+    Args:
+        names: the list as read from the policy file.
+
+    Returns:
+        The names, in the given order.
+
+    Raises:
+        FieldNotAllowed: an entry that is not a string, or not a field of
+            :data:`EXTRA_FIELDS` (named, with a suggestion), or a name given twice.
+    """
+    out: list[str] = []
+    for name in names:
+        if not isinstance(name, str):
+            raise FieldNotAllowed(
+                "Every entry of [sync] fields must be a field name (a string).",
+                hint="known fields: " + ", ".join(_EXTRA_BY_NAME),
+            )
+        extra_spec(name)
+        if name in out:
+            raise FieldNotAllowed(f"[sync] fields names '{name}' twice.")
+        out.append(name)
+    return tuple(out)
+
+
+def personal_fields(names: Iterable[str]) -> tuple[str, ...]:
+    """The names among ``names`` that are marked personal, in :data:`EXTRA_FIELDS` order."""
+    wanted = set(names)
+    return tuple(spec.name for spec in EXTRA_FIELDS if spec.personal and spec.name in wanted)
+
+
+def restrict_extras(
+    payload: DecisionPayload, allowed: Iterable[str]
+) -> tuple[DecisionPayload, tuple[str, ...]]:
+    """``payload`` without the extra fields that ``allowed`` does not name.
+
+    Returns:
+        The payload (the same object when nothing was removed) and the removed names.
+    """
+    names = set(allowed)
+    dropped = tuple(e.name for e in payload.extra if e.name not in names)
+    if not dropped:
+        return payload, ()
+    kept = tuple(e for e in payload.extra if e.name in names)
+    return replace(payload, extra=kept), dropped
 
 
 def build_payload(
@@ -358,8 +451,8 @@ def parse_payload(body: bytes) -> DecisionPayload:
         )
     except UnicodeDecodeError:
         raise PayloadInvalid("The payload is not UTF-8.") from None
-    except _DuplicateKey as exc:
-        raise PayloadInvalid(f"The payload repeats the key '{exc.key}'.") from None
+    except _DuplicateKey:
+        raise PayloadInvalid("The payload repeats a key.") from None
     except (ValueError, RecursionError):
         raise PayloadInvalid("The payload is not valid JSON.") from None
     if not isinstance(raw, dict):
@@ -367,7 +460,12 @@ def parse_payload(body: bytes) -> DecisionPayload:
     missing = sorted(KEYS - raw.keys())
     unknown = sorted(raw.keys() - KEYS)
     if unknown:
-        raise PayloadInvalid(f"Payload field {unknown[0]} is not part of the schema.")
+        # counted, not named: the names are the sender's text
+        raise PayloadInvalid(
+            f"The payload has {len(unknown)} key(s) outside the schema; allowed: "
+            + ", ".join(sorted(KEYS))
+            + "."
+        )
     if missing:
         raise PayloadInvalid(f"Payload field {missing[0]} is missing.")
     _check(
@@ -377,7 +475,7 @@ def parse_payload(body: bytes) -> DecisionPayload:
     )
     created = raw["created_at"]
     _check(
-        isinstance(created, str) and bool(_TIME_RE.match(created)),
+        isinstance(created, str) and bool(_TIME_RE.fullmatch(created)),
         "created_at",
         "is not a UTC time",
     )
@@ -468,8 +566,10 @@ def case_extras(result: CaseResult, names: Sequence[str]) -> tuple[ExtraField, .
     }
     fields = []
     for name in names:
-        extra_spec(name)
-        fields.append(ExtraField(name, getters[name]()))
+        spec = extra_spec(name)
+        value = getters[name]()
+        # a value the schema cannot carry (an odd OCR reading, say) is sent as unknown
+        fields.append(ExtraField(name, value if _extra_ok(spec, value) else None))
     return tuple(fields)
 
 
@@ -513,39 +613,29 @@ def payload_for_case(
 
 
 def outbox_payload_for(result: CaseResult, policy_path: Path | None) -> bytes | None:
-    """The outbox bytes for ``result`` when sync is configured, else None.
+    """The outbox bytes for ``result``: the payload, a draft when the sync configuration
+    is broken, or None when sync is not configured. Never raises for configuration.
 
-    Loads the sync settings and the site policy (``policy_path``, or the bundled
-    one) the case was decided with; used by ``kiosk verify --store``.
-
-    Raises:
-        ConfigError: sync is configured but its settings are invalid.
-        FieldNotAllowed, PayloadInvalid: see :func:`payload_for_case`.
-        PolicyError: the policy file cannot be read.
+    A thin wrapper of :func:`kiosk.sync.queueing.plan_outbox` (see there); used by
+    ``kiosk verify --store``.
     """
-    from kiosk.policy import load_policy
-    from kiosk.sync.config import load_sync_settings
+    from kiosk.sync.queueing import plan_outbox
 
-    settings = load_sync_settings()
-    if settings is None:
-        return None
-    return payload_for_case(result, load_policy(policy_path), settings).to_json_bytes()
+    return plan_outbox(result, policy_path).outbox_bytes
 
 
 # ---- validation helpers -----------------------------------------------------------
 
 
 class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+    pass
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            raise _DuplicateKey(key[:40])
+            raise _DuplicateKey()
         out[key] = value
     return out
 
@@ -560,27 +650,36 @@ def _check(ok: bool, field: str, problem: str) -> None:
 
 
 def _text_matches(value: Any, pattern: re.Pattern[str]) -> bool:
-    return isinstance(value, str) and bool(pattern.match(value))
+    return isinstance(value, str) and bool(pattern.fullmatch(value))
 
 
 def _number_in(value: Any, lo: float, hi: float) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and lo <= value <= hi
-    )
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return lo <= value <= hi  # compared exactly: a huge int would overflow float()
+    return isinstance(value, float) and math.isfinite(value) and lo <= value <= hi
+
+
+def _expected(spec: ExtraSpec) -> str:
+    if spec.choices:
+        return "must be one of " + ", ".join(spec.choices) + " or null"
+    if spec.pattern is not None:
+        return "does not have the expected form"
+    return f"must be {spec.kind.value}"
 
 
 def _extra_ok(spec: ExtraSpec, value: Any) -> bool:
     if value is None:
         return True
     if spec.kind is ExtraKind.TEXT:
-        return (
-            isinstance(value, str)
-            and len(value) <= MAX_TEXT_CHARS
-            and not _CONTROL_RE.search(value)
-        )
+        if not isinstance(value, str):
+            return False
+        if spec.choices:
+            return value in spec.choices
+        if spec.pattern is not None:
+            return bool(spec.pattern.fullmatch(value))
+        return len(value) <= MAX_TEXT_CHARS and not _CONTROL_RE.search(value)
     if spec.kind is ExtraKind.INTEGER:
         return type(value) is int and -(2**31) <= value < 2**31
     if spec.kind is ExtraKind.NUMBER:

@@ -11,14 +11,16 @@ status      code
             body plus ``Idempotent-Replayed: true``
 400         ``missing_device``, ``missing_idempotency_key``,
             ``idempotency_key_mismatch``, ``device_mismatch``, ``bad_length``,
+            ``bad_framing`` (``Transfer-Encoding``, or ``Content-Length`` twice),
             ``bad_request``
 401         ``missing_signature``, ``malformed_signature``, ``bad_signature``,
             ``stale_timestamp``, ``unknown_device``, ``missing_ed25519``,
             ``bad_ed25519``
 409         ``replayed`` (this exact signed request was seen; with the receipt),
-            ``idempotency_conflict`` (another body for this case id)
+            ``idempotency_conflict`` (another body for this device's case id)
 411/413/415 ``length_required``, ``too_large``, ``unsupported_media_type``
-422         ``schema_invalid`` (the message names the field)
+422         ``schema_invalid`` (the message names a schema field, never a key
+            or value the request made up: unknown keys are counted)
 503         ``storage_unavailable`` (retry)
 ==========  ===================================================================
 
@@ -190,7 +192,7 @@ class Receiver:
         device = request.device_id
         if not device:
             return error_reply(400, "missing_device", "The X-Kiosk-Device header is missing.")
-        secrets = self.keys.secrets_for(device) if ID_RE.match(device) else ()
+        secrets = self.keys.secrets_for(device) if ID_RE.fullmatch(device) else ()
         if not secrets:
             return error_reply(401, "unknown_device", "The device is not known here.")
         try:
@@ -327,7 +329,7 @@ def load_device_secrets(path: Path) -> tuple[tuple[str, bytes], ...]:
         tokens = line.split("#", 1)[0].split()
         if not tokens:
             continue
-        if len(tokens) > 2 or (len(tokens) == 2 and not ID_RE.match(tokens[0])):
+        if len(tokens) > 2 or (len(tokens) == 2 and not ID_RE.fullmatch(tokens[0])):
             raise ConfigError(f"{path}, line {number}: expected '<secret>' or '<device> <secret>'.")
         device, secret = (ANY_DEVICE, tokens[0]) if len(tokens) == 1 else tokens
         out.append((device, parse_secret(secret, f"secret on line {number} of {path}")))
@@ -359,7 +361,7 @@ def load_device_public_keys(path: Path) -> tuple[tuple[str, Ed25519PublicKey], .
             continue
         device, token = (ANY_DEVICE, tokens[0]) if len(tokens) == 1 else (tokens[0], tokens[-1])
         parsed = parse_ed25519_public_key(token) if len(tokens) <= 2 else None
-        if parsed is None or not (device == ANY_DEVICE or ID_RE.match(device)):
+        if parsed is None or not (device == ANY_DEVICE or ID_RE.fullmatch(device)):
             raise ConfigError(f"{path}, line {number}: expected '[<device>] <Ed25519 key>'.")
         out.append((device, parsed))
     if not out:

@@ -51,9 +51,9 @@ def normalise_identity(issuing_state: str, document_number: str, date_of_birth: 
     """
     state = re.sub(r"[<\s]", "", issuing_state).upper()
     number = re.sub(r"[<\s-]", "", document_number).upper()
-    if not _STATE_RE.match(state):
+    if not _STATE_RE.fullmatch(state):
         raise PayloadInvalid("The issuing state for the customer reference is not 1-3 letters.")
-    if not _DOCNUM_RE.match(number):
+    if not _DOCNUM_RE.fullmatch(number):
         raise PayloadInvalid(
             "The document number for the customer reference is not 1-24 letters and digits."
         )

@@ -23,6 +23,15 @@ network error, time-out, other 5xx         retried with back-off; the pass stops
                                            ``halt_after`` such failures in a row
 =========================================  =========================================
 
+Before a message goes on the wire it is checked again, against the schema and
+against the site policy as it is now: extra fields the policy no longer names
+in ``[sync] fields`` are removed and the message is signed without them (logged
+and counted as ``stripped``), so a site that stops sending, say, ``surname``
+stops at once for queued messages too. A row that cannot be read at all is set
+aside (``schema_local``) and the pass goes on. A draft row (queued while the
+sync configuration was broken, :mod:`kiosk.sync.queueing`) is turned into a
+payload with the current settings and policy and sent.
+
 Back-off is exponential with full jitter, capped at 24 hours:
 ``max(floor, uniform(0, min(cap, base * 2**attempts)))``. A pass that stops
 early marks the upstream as down; the first acknowledged delivery after that
@@ -36,6 +45,7 @@ The app runs one :class:`SenderThread`; ``kiosk sync push`` runs one pass.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 import logging
@@ -48,11 +58,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.errors import KioskError
 from kiosk.sync.errors import PayloadInvalid
-from kiosk.sync.payload import parse_payload
+from kiosk.sync.payload import (
+    parse_payload,
+    personal_fields,
+    restrict_extras,
+    validate_field_names,
+)
+from kiosk.sync.queueing import finish_draft, is_draft, read_draft
 from kiosk.sync.signing import (
     DEVICE_HEADER,
     ED25519_HEADER,
@@ -73,7 +90,7 @@ log = logging.getLogger("kiosk.sync.sender")
 # A rejected message's next attempt: never, in practice; still an undelivered row.
 PARKED_AT = datetime(9999, 12, 31, tzinfo=UTC)
 _EVERYTHING_BUT_PARKED = PARKED_AT - timedelta(days=1)
-_CODE_RE = re.compile(r"^[a-z0-9_]{1,48}$")
+_CODE_RE = re.compile(r"^[a-z0-9_]{1,48}$")  # applied with fullmatch
 _REJECT_STATUSES = frozenset({400, 411, 413, 415, 422})
 _HALT_STATUSES = frozenset({401, 403, 404, 405, 429, 503})
 
@@ -109,6 +126,8 @@ class Attempt:
         status: HTTP status, or None when there was no answer.
         halt: stop the pass: the problem is not specific to this message.
         retry_after_s: the receiver's ``Retry-After``, if any.
+        dropped: extra fields removed because the site policy no longer names them.
+        from_draft: the message was finished from a draft row.
     """
 
     outbox_id: int
@@ -118,6 +137,8 @@ class Attempt:
     status: int | None = None
     halt: bool = False
     retry_after_s: float | None = None
+    dropped: tuple[str, ...] = ()
+    from_draft: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +191,8 @@ class DrainReport:
         rejected: set aside for good.
         halted: the failure kind that stopped the pass early, or None.
         seconds: wall time of the pass.
+        stripped: messages sent without extra fields the site policy no longer names.
+        drafts: messages finished from draft rows (queued while misconfigured).
     """
 
     attempted: int
@@ -179,6 +202,8 @@ class DrainReport:
     rejected: int
     halted: str | None
     seconds: float
+    stripped: int = 0
+    drafts: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +229,12 @@ class SyncStatus:
         oldest_pending_at: creation time of the oldest undelivered message.
         last_success_at, last_error_at, last_error: from the store.
         rejected_items: the first 20 rejected messages.
+        blocked: waiting messages queued as drafts while the configuration was
+            broken (sent once it loads).
+        blocked_reason: the error recorded with the newest draft ("code: message").
+        policy_fields: the extra fields the site policy names (None: not known).
+        personal_fields: of those, the ones marked personal: these leave the kiosk.
+        policy_error: why the site policy could not be read, if it could not.
     """
 
     configured: bool
@@ -219,6 +250,11 @@ class SyncStatus:
     last_error_at: datetime | None
     last_error: str | None
     rejected_items: tuple[RejectedItem, ...] = ()
+    blocked: int = 0
+    blocked_reason: str | None = None
+    policy_fields: tuple[str, ...] | None = None
+    personal_fields: tuple[str, ...] = ()
+    policy_error: str | None = None
 
 
 @dataclass
@@ -229,6 +265,8 @@ class _Pass:
     in_a_row: int = 0
     halted: str | None = None
     counts: dict[Verdict, int] = field(default_factory=lambda: {v: 0 for v in Verdict})
+    stripped: int = 0
+    drafts: int = 0
     retried: set[int] = field(default_factory=set)
     tried: set[int] = field(default_factory=set)
     delivered: list[int] = field(default_factory=list)
@@ -253,6 +291,11 @@ class Sender:
         clock: scheduling time (due rows, next attempts); injectable for simulations.
         wall: UNIX time for signature timestamps (the receiver checks it).
         rng: jitter source; seed it for a reproducible schedule.
+        fields: the extra fields the site policy names now, or a function giving
+            them (asked at the start of every pass). Default: ``[sync] fields`` of
+            the site policy at ``policy_path``, read at the start of every pass.
+        policy_path: the site policy file (None: the configured one, as
+            :func:`kiosk.policy.load_policy` finds it).
     """
 
     def __init__(
@@ -265,9 +308,21 @@ class Sender:
         clock: Callable[[], datetime] = utc_clock,
         wall: Callable[[], float] = time.time,
         rng: random.Random | None = None,
+        fields: Sequence[str] | Callable[[], Sequence[str]] | None = None,
+        policy_path: Path | None = None,
     ) -> None:
         self._store = store
         self._settings = settings
+        if fields is None:
+            self._fields: Callable[[], Sequence[str]] = policy_fields_reader(policy_path)
+        elif callable(fields):
+            self._fields = fields
+        else:
+            fixed = tuple(fields)
+            self._fields = lambda: fixed
+        # the fields of the current pass; None: the policy could not be read
+        self._allowed: frozenset[str] | None = None
+        self._warned_personal: tuple[str, ...] | None = None
         self._options = options or SenderOptions()
         self._transport: Transport = transport or HttpTransport(
             settings.endpoint,
@@ -313,25 +368,45 @@ class Sender:
             return self._drain(limit, ignore_backoff)
 
     def deliver(self, item: OutboxItem) -> Attempt:
-        """Sign and POST one outbox row and classify the answer (writes nothing)."""
+        """Check one outbox row against the schema and the current site policy, sign
+        and POST it, and classify the answer (writes nothing)."""
+        allowed = self._allowed
+        if allowed is None:
+            return Attempt(
+                item.outbox_id,
+                Verdict.RETRY,
+                "policy",
+                "The site policy cannot be read; nothing is sent until it can.",
+                halt=True,
+            )
         try:
-            payload = parse_payload(item.payload)
+            body, case_id, device_id, dropped, from_draft = self._prepare(item, allowed)
         except PayloadInvalid as exc:
             return Attempt(item.outbox_id, Verdict.REJECTED, "schema_local", exc.message)
+        except Exception as exc:  # one unreadable row must not end the pass for all others
+            log.warning(
+                "sync: message %d cannot be read (%s); set aside",
+                item.outbox_id,
+                type(exc).__name__,
+            )
+            return Attempt(
+                item.outbox_id,
+                Verdict.REJECTED,
+                "schema_local",
+                "The queued message cannot be read.",
+            )
         settings = self._settings
         timestamp = int(self._wall())
         headers = [
             ("Content-Type", "application/json"),
-            (SIGNATURE_HEADER, signature_header(settings.secret.value, timestamp, item.payload)),
-            (DEVICE_HEADER, payload.device_id),
-            (IDEMPOTENCY_HEADER, payload.case_id),
+            (SIGNATURE_HEADER, signature_header(settings.secret.value, timestamp, body)),
+            (DEVICE_HEADER, device_id),
+            (IDEMPOTENCY_HEADER, case_id),
         ]
         if settings.ed25519_key is not None:
-            headers.append(
-                (ED25519_HEADER, ed25519_header(settings.ed25519_key, timestamp, item.payload))
-            )
+            headers.append((ED25519_HEADER, ed25519_header(settings.ed25519_key, timestamp, body)))
         try:
-            response = self._transport.post(item.payload, headers)
+            response = self._transport.post(body, headers)
         except TransportError as exc:
             return Attempt(
                 item.outbox_id,
@@ -339,15 +414,59 @@ class Sender:
                 exc.kind,
                 exc.message,
                 halt=exc.kind in ("tls", "tls_pin"),
+                dropped=dropped,
+                from_draft=from_draft,
             )
-        return classify_response(
-            item.outbox_id, payload.case_id, item.payload, response, settings.secret.value
+        attempt = classify_response(item.outbox_id, case_id, body, response, settings.secret.value)
+        return dataclasses.replace(attempt, dropped=dropped, from_draft=from_draft)
+
+    def _prepare(
+        self, item: OutboxItem, allowed: frozenset[str]
+    ) -> tuple[bytes, str, str, tuple[str, ...], bool]:
+        """The bytes to send for a row: ``(body, case id, device id, dropped fields,
+        from a draft)``.
+
+        Raises:
+            PayloadInvalid: the row is outside the schema, or a malformed draft.
+        """
+        if is_draft(item.payload):
+            payload = finish_draft(item.payload, self._settings, allowed)
+            return payload.to_json_bytes(), payload.case_id, payload.device_id, (), True
+        payload = parse_payload(item.payload)
+        narrowed, dropped = restrict_extras(payload, allowed)
+        if not dropped:
+            return item.payload, payload.case_id, payload.device_id, (), False  # bytes as queued
+        log.warning(
+            "sync: message %d (case %s): %d extra field(s) removed, no longer named by the "
+            "site policy: %s",
+            item.outbox_id,
+            payload.case_id,
+            len(dropped),
+            ", ".join(dropped),
         )
+        return narrowed.to_json_bytes(), payload.case_id, payload.device_id, dropped, False
 
     # ---- internals ----------------------------------------------------------------
 
+    def _load_fields(self) -> None:
+        """Read the site policy's fields for this pass (None when it cannot be read)."""
+        try:
+            names = validate_field_names(self._fields())
+        except KioskError as exc:
+            log.warning("sync: the site policy's [sync] fields cannot be used: %s", exc.code)
+            self._allowed = None
+            return
+        self._allowed = frozenset(names)
+        personal = personal_fields(names)
+        if personal and personal != self._warned_personal:
+            log.warning(
+                "sync: the site policy sends personal fields upstream: %s", ", ".join(personal)
+            )
+        self._warned_personal = personal
+
     def _drain(self, limit: int | None, ignore_backoff: bool) -> DrainReport:
         started = time.perf_counter()
+        self._load_fields()
         outbox = self._store.outbox
         horizon = _EVERYTHING_BUT_PARKED if ignore_backoff else self._clock()
         opts = self._options
@@ -387,16 +506,20 @@ class Sender:
             rejected=state.counts[Verdict.REJECTED],
             halted=state.halted,
             seconds=time.perf_counter() - started,
+            stripped=state.stripped,
+            drafts=state.drafts,
         )
         if report.attempted:
             log.info(
                 "sync pass: attempted=%d delivered=%d duplicates=%d retried=%d rejected=%d "
-                "halted=%s",
+                "stripped=%d drafts=%d halted=%s",
                 report.attempted,
                 report.delivered,
                 report.duplicates,
                 report.retried,
                 report.rejected,
+                report.stripped,
+                report.drafts,
                 report.halted or "no",
             )
         return report
@@ -417,6 +540,8 @@ class Sender:
         state.attempted += 1
         state.tried.add(item.outbox_id)
         state.counts[attempt.verdict] += 1
+        state.stripped += bool(attempt.dropped)
+        state.drafts += attempt.from_draft
         if attempt.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
             state.delivered.append(item.outbox_id)
             state.in_a_row = 0
@@ -464,7 +589,7 @@ def classify_response(
     answer = _json_object(response.body)
     error = answer.get("error")
     raw_code = error.get("code") if isinstance(error, dict) else None
-    code = raw_code if isinstance(raw_code, str) and _CODE_RE.match(raw_code) else ""
+    code = raw_code if isinstance(raw_code, str) and _CODE_RE.fullmatch(raw_code) else ""
     acknowledged = answer.get("case_id") == case_id and receipt_matches(
         secret, case_id, body, answer.get("receipt")
     )
@@ -508,16 +633,53 @@ def classify_response(
     return retry(f"http_{status}", f"The upstream answered {status}.", halt=True)
 
 
+def policy_fields_reader(policy_path: Path | None = None) -> Callable[[], tuple[str, ...]]:
+    """A function that reads ``[sync] fields`` of the site policy afresh on every call.
+
+    Raises (when called):
+        PolicyError: the policy cannot be read.
+    """
+
+    def read() -> tuple[str, ...]:
+        from kiosk.policy import load_policy
+
+        return load_policy(policy_path).sync_fields
+
+    return read
+
+
 def sync_status(
-    store: Store, settings: SyncSettings | None, *, now: datetime | None = None
+    store: Store,
+    settings: SyncSettings | None,
+    *,
+    now: datetime | None = None,
+    fields: Sequence[str] | None = None,
+    policy_error: str | None = None,
 ) -> SyncStatus:
-    """Queue length, rejected messages, last success and last error."""
+    """Queue length, rejected and blocked messages, last success and last error, and
+    which fields the site policy sends.
+
+    Args:
+        store: the open store.
+        settings: the sync settings (None: not configured).
+        now: the time "due now" is counted at.
+        fields: the site policy's ``[sync] fields``, when the caller read it.
+        policy_error: why the policy could not be read, when it could not.
+    """
     outbox = store.outbox
     stats = outbox.stats()
     at = now or utc_clock()
     undelivered = outbox.due(now=PARKED_AT, limit=stats.pending) if stats.pending else ()
     parked = [i for i in undelivered if i.next_attempt_at >= PARKED_AT]
     waiting = [i for i in undelivered if i.next_attempt_at < PARKED_AT]
+    drafts = [i for i in waiting if is_draft(i.payload)]
+    blocked_reason = None
+    if drafts:
+        try:
+            newest = read_draft(drafts[-1].payload)
+            blocked_reason = f"{newest.blocked_code}: {newest.blocked_message}"
+        except PayloadInvalid:
+            blocked_reason = "unreadable draft"
     return SyncStatus(
         configured=settings is not None,
         endpoint=settings.endpoint if settings else None,
@@ -534,6 +696,11 @@ def sync_status(
         rejected_items=tuple(
             RejectedItem(i.outbox_id, i.case_id, i.last_error) for i in parked[:20]
         ),
+        blocked=len(drafts),
+        blocked_reason=blocked_reason,
+        policy_fields=None if fields is None else tuple(fields),
+        personal_fields=personal_fields(fields or ()),
+        policy_error=policy_error,
     )
 
 

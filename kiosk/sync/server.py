@@ -3,10 +3,16 @@
 A :class:`http.server.ThreadingHTTPServer` (HTTP/1.1, keep-alive) in front of
 :class:`kiosk.sync.receiver.Receiver`. Hardening for deployment by a bank:
 
-* bodies need ``Content-Length``, are limited in size and refused unread when
-  larger; chunked bodies are refused;
-* every socket has a read time-out (slow clients cannot hold a thread) and the
-  number of open connections is capped;
+* bodies need exactly one ``Content-Length`` of plain digits and are limited
+  in size (refused unread when larger); a ``Transfer-Encoding`` header, a
+  repeated or malformed ``Content-Length`` is answered 400 and the connection
+  closed, so no request can be smuggled behind another;
+* every request (request line, headers and body) must arrive within a total
+  deadline, checked before each read, with each read's time-out set to the time
+  left: a client that trickles a byte now and then is cut off at the deadline,
+  not kept for ever;
+* open connections are capped, in total and per client address, and the
+  listen backlog is 128, so a burst of connections is queued, not refused;
 * TLS (optional) handshakes in the connection's thread, not the accept loop;
 * every answer, including the server's own protocol errors, is JSON with a
   stable code; a bug answers 500 ``internal_error`` and goes to the log;
@@ -17,7 +23,9 @@ A :class:`http.server.ThreadingHTTPServer` (HTTP/1.1, keep-alive) in front of
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
+import re
 import socket
 import ssl
 import threading
@@ -33,6 +41,9 @@ from kiosk.sync.signing import DEVICE_HEADER, ED25519_HEADER, IDEMPOTENCY_HEADER
 
 log = logging.getLogger("kiosk.sync.server")
 
+LISTEN_BACKLOG = 128
+_LENGTH_RE = re.compile(r"^[0-9]{1,12}$")  # applied with fullmatch
+
 
 @dataclass(frozen=True, slots=True)
 class ServerOptions:
@@ -43,7 +54,14 @@ class ServerOptions:
         port: TCP port; 0 picks a free one.
         tls_cert, tls_key: PEM files to serve HTTPS (both or neither).
         max_connections: open connections at once; more are closed at once.
-        read_timeout_s: socket time-out per read and write.
+        max_connections_per_client: open connections from one client address;
+            more from that address are closed at once (0: no per-address limit,
+            for a receiver behind a proxy that all connections come from).
+        read_timeout_s: socket time-out per read and write (also how long an idle
+            keep-alive connection is kept).
+        request_deadline_s: the most time one request (request line, headers and
+            body) may take to arrive, however the bytes trickle in (None: twice
+            ``read_timeout_s``).
     """
 
     host: str = "127.0.0.1"
@@ -51,30 +69,67 @@ class ServerOptions:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     max_connections: int = 64
+    max_connections_per_client: int = 32
     read_timeout_s: float = 15.0
+    request_deadline_s: float | None = None
+
+    def __post_init__(self) -> None:
+        from kiosk.errors import ConfigError
+
+        if self.max_connections < 1 or self.max_connections_per_client < 0:
+            raise ConfigError("The receiver's connection limits must be positive.")
+        if self.read_timeout_s <= 0 or self.deadline_s <= 0:
+            raise ConfigError("The receiver's time-outs must be positive.")
+
+    @property
+    def deadline_s(self) -> float:
+        """The request deadline in effect."""
+        if self.request_deadline_s is None:
+            return 2.0 * self.read_timeout_s
+        return self.request_deadline_s
 
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG  # the socketserver default of 5 refuses bursts
 
     def __init__(self, options: ServerOptions, receiver: Receiver, tls: ssl.SSLContext | None):
         self.receiver = receiver
         self.options = options
         self.tls = tls
         self._slots = threading.BoundedSemaphore(options.max_connections)
-        self._open: set[socket.socket] = set()
+        self._open: dict[socket.socket, str] = {}
+        self._per_client: dict[str, int] = {}
         self._open_lock = threading.Lock()
-        handler = type("_BoundHandler", (_Handler,), {"timeout": options.read_timeout_s})
+        handler = type(
+            "_BoundHandler",
+            (_Handler,),
+            {
+                "timeout": options.read_timeout_s,
+                "read_timeout_s": options.read_timeout_s,
+                "deadline_s": options.deadline_s,
+            },
+        )
         super().__init__((options.host, options.port), handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
+        client = str(client_address[0]) if client_address else ""
+        per_client = self.options.max_connections_per_client
+        with self._open_lock:
+            crowded = per_client > 0 and self._per_client.get(client, 0) >= per_client
+        if crowded:
+            # the address is not logged (access-log rule); the count is enough
+            log.warning("receiver: connection refused, %d already open from one client", per_client)
+            request.close()
+            return
         if not self._slots.acquire(blocking=False):
             log.warning("receiver: connection refused, %d already open", len(self._open))
             request.close()
             return
         with self._open_lock:
-            self._open.add(request)
+            self._open[request] = client
+            self._per_client[client] = self._per_client.get(client, 0) + 1
         try:
             super().process_request(request, client_address)
         except BaseException:
@@ -89,9 +144,14 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def _forget(self, request: Any) -> None:
         with self._open_lock:
-            known = request in self._open
-            self._open.discard(request)
-        if known:
+            client = self._open.pop(request, None)
+            if client is not None:
+                left = self._per_client.get(client, 1) - 1
+                if left > 0:
+                    self._per_client[client] = left
+                else:
+                    self._per_client.pop(client, None)
+        if client is not None:
             self._slots.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -106,16 +166,48 @@ class _HTTPServer(ThreadingHTTPServer):
                 sock.shutdown(socket.SHUT_RDWR)
 
 
+class _DeadlineReader(io.RawIOBase):
+    """Socket reads that share one deadline: each read waits at most the time left
+    (and at most ``per_read_s``), and none starts after the deadline."""
+
+    def __init__(self, sock: socket.socket, per_read_s: float) -> None:
+        super().__init__()
+        self._sock = sock
+        self._per_read_s = per_read_s
+        self.deadline = time.monotonic() + per_read_s
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request deadline passed")
+        self._sock.settimeout(min(self._per_read_s, left))
+        return self._sock.recv_into(buffer)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are two writes: avoid delayed-ACK stalls
     server: _HTTPServer
+    read_timeout_s: float = 15.0  # also set as ``timeout``, which the base class applies
+    deadline_s: float = 30.0
 
     def setup(self) -> None:
         if self.server.tls is not None:
-            self.request.settimeout(self.timeout)
+            # CPython applies an SSL socket's time-out to the whole handshake
+            self.request.settimeout(min(self.read_timeout_s, self.deadline_s))
             self.request.do_handshake()
         super().setup()
+        self.rfile.close()
+        self._reader = _DeadlineReader(self.connection, self.read_timeout_s)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        # the deadline covers the wait for the request line, the headers and the body
+        self._reader.deadline = time.monotonic() + self.deadline_s
+        super().handle_one_request()
 
     def version_string(self) -> str:
         return "kiosk-receiver"
@@ -171,12 +263,18 @@ class _Handler(BaseHTTPRequestHandler):
         receiver = self.server.receiver
         if self.path != ENDPOINT_PATH:
             return error_reply(404, "not_found", "No such endpoint."), True
-        if self.headers.get("Transfer-Encoding"):
-            return error_reply(411, "length_required", "Chunked bodies are not accepted."), True
-        raw_length = self.headers.get("Content-Length")
-        if raw_length is None:
+        # framing: anything but one plain Content-Length could hide a second request
+        if self.headers.get_all("Transfer-Encoding"):
+            return error_reply(
+                400, "bad_framing", "Transfer-Encoding is not accepted; send Content-Length."
+            ), True
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
             return error_reply(411, "length_required", "Content-Length is required."), True
-        if not raw_length.strip().isdigit():
+        if len(lengths) > 1:
+            return error_reply(400, "bad_framing", "Content-Length is given more than once."), True
+        raw_length = lengths[0].strip(" \t")
+        if not _LENGTH_RE.fullmatch(raw_length):
             return error_reply(400, "bad_length", "Content-Length is not a number."), True
         length = int(raw_length)
         if length > receiver.options.max_body_bytes:
@@ -203,6 +301,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, reply: Reply, *, close: bool = False) -> None:
         try:
+            self.connection.settimeout(self.read_timeout_s)  # reads may have left it short
             self.send_response(reply.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(reply.body)))

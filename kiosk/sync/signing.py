@@ -24,9 +24,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import math
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +49,7 @@ DEVICE_HEADER = "X-Kiosk-Device"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 DEFAULT_WINDOW_S = 300
 MIN_SECRET_CHARS = 32
+MIN_KEY_BITS = 128  # estimated; openssl rand -hex 32 gives about 240 by this estimate
 MAX_SECRET_CHARS = 1024
 MAX_HEADER_CHARS = 1024
 _SECRET_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces
@@ -131,7 +134,7 @@ def parse_signature_header(value: str | None) -> ParsedSignature:
                 raise SignatureInvalid("malformed", "The signature timestamp is malformed.")
             timestamp = int(item)
         elif key == "v1":
-            if not _V1_RE.match(item):
+            if not _V1_RE.fullmatch(item):
                 raise SignatureInvalid("malformed", "A v1 signature is not 64 hex digits.")
             digests.append(item)
     if timestamp is None or not digests:
@@ -246,13 +249,43 @@ def parse_secret(text: str, what: str) -> bytes:
     Raises:
         ConfigError: shorter, longer or with other characters (the value is not shown).
     """
-    if not (MIN_SECRET_CHARS <= len(text) <= MAX_SECRET_CHARS) or not _SECRET_RE.match(text):
+    if not (MIN_SECRET_CHARS <= len(text) <= MAX_SECRET_CHARS) or not _SECRET_RE.fullmatch(text):
         raise ConfigError(
             f"The {what} must be {MIN_SECRET_CHARS}-{MAX_SECRET_CHARS} printable ASCII "
             "characters without spaces.",
             hint="generate one with: openssl rand -hex 32",
         )
     return text.encode("ascii")
+
+
+def estimated_bits(value: bytes) -> float:
+    """A rough entropy estimate: the Shannon entropy of the byte frequencies, times length.
+
+    It only tells random-looking material from the obviously weak (repeated
+    characters, a short pattern); it cannot prove a key random.
+    """
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(count * math.log2(count / n) for count in Counter(value).values())
+
+
+def check_key_material(value: bytes, what: str) -> None:
+    """Refuse key material that does not look random.
+
+    Raises:
+        ConfigError: fewer than 32 characters, a repeated pattern, or an estimated
+            entropy below :data:`MIN_KEY_BITS` (the value is not shown).
+    """
+    n = len(value)
+    # found again at an offset below n: the value is one block repeated ("abcd" * 8)
+    repeated = n > 1 and (value + value).find(value, 1) < n
+    if n < MIN_SECRET_CHARS or repeated or estimated_bits(value) < MIN_KEY_BITS:
+        raise ConfigError(
+            f"The {what} does not look random enough: it needs at least "
+            f"{MIN_SECRET_CHARS} characters of random material.",
+            hint="generate one with: openssl rand -hex 32",
+        )
 
 
 def load_secret(path: Path, what: str = "sync secret file") -> Secret:

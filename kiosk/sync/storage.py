@@ -1,4 +1,5 @@
-"""The receiver's database: decisions unique by idempotency key, seen signatures, group commit.
+"""The receiver's database: decisions unique per device and case id, seen signatures,
+group commit.
 
 SQLite (standard library, WAL, ``synchronous=FULL``) by default; PostgreSQL
 through ``psycopg`` when it is installed and a DSN is given. One writer thread
@@ -6,15 +7,27 @@ owns the connection and applies every queued delivery of a moment in one
 transaction, so concurrent requests share one disk sync, and answers go out
 only after the commit: an acknowledged decision is on disk.
 
+A decision is identified by ``(device_id, idempotency_key)``: a device can
+store, conflict with or duplicate only its own cases, so one that learns
+another kiosk's case id cannot claim it first. (A case id held by two devices
+is stored for each and logged; case ids are random, so that is worth a look.)
+
 Per delivery, in order, inside the transaction:
 
-1. a stored row with this key but a different body -> ``CONFLICT`` (nothing written);
+1. a stored row with this device and key but a different body -> ``CONFLICT``
+   (nothing written);
 2. the signature was seen before -> ``REPLAYED`` (nothing written);
 3. record the signature; a stored row with the same body -> ``DUPLICATE``
    (its delivery count goes up), else insert -> ``STORED``.
 
 A signature is recorded only together with a stored (or duplicate) body, so
 "seen before" implies the receiver holds exactly those bytes.
+
+Schema version 2 (``PRAGMA user_version`` in SQLite) changed the primary key
+from the case id alone to the pair; a version-1 database is migrated in one
+transaction when it is opened (rows, order and delivery counts kept). The
+SQLite file, its WAL and shared-memory files are created private to the owner
+(mode 0600), and a directory the receiver creates for it gets mode 0700.
 """
 
 from __future__ import annotations
@@ -24,7 +37,9 @@ import datetime as dt
 import enum
 import importlib
 import logging
+import os
 import queue
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -38,11 +53,14 @@ from kiosk.sync.errors import ReceiverStorageError
 
 log = logging.getLogger("kiosk.sync.storage")
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_BATCH = 256
-_SQLITE_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS decisions (
-        idempotency_key TEXT PRIMARY KEY,
+_DECISION_COLUMNS = (
+    "idempotency_key, site_id, device_id, decision, created_at, received_at, body_sha256, "
+    "body, deliveries"
+)
+_SQLITE_DECISIONS = """CREATE TABLE IF NOT EXISTS {name} (
+        idempotency_key TEXT NOT NULL,
         site_id TEXT NOT NULL,
         device_id TEXT NOT NULL,
         decision TEXT NOT NULL,
@@ -50,8 +68,12 @@ _SQLITE_SCHEMA = (
         received_at TEXT NOT NULL,
         body_sha256 TEXT NOT NULL,
         body BLOB NOT NULL,
-        deliveries INTEGER NOT NULL DEFAULT 1
-    )""",
+        deliveries INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (device_id, idempotency_key)
+    )"""
+_SQLITE_SCHEMA = (
+    _SQLITE_DECISIONS.format(name="decisions"),
+    "CREATE INDEX IF NOT EXISTS decisions_case ON decisions (idempotency_key)",
     """CREATE TABLE IF NOT EXISTS seen_signatures (
         signature TEXT PRIMARY KEY,
         signed_at_s INTEGER NOT NULL
@@ -60,7 +82,7 @@ _SQLITE_SCHEMA = (
 )
 _PG_SCHEMA = (
     """CREATE TABLE IF NOT EXISTS decisions (
-        idempotency_key TEXT PRIMARY KEY,
+        idempotency_key TEXT NOT NULL,
         site_id TEXT NOT NULL,
         device_id TEXT NOT NULL,
         decision TEXT NOT NULL,
@@ -68,8 +90,10 @@ _PG_SCHEMA = (
         received_at TEXT NOT NULL,
         body_sha256 TEXT NOT NULL,
         body BYTEA NOT NULL,
-        deliveries INTEGER NOT NULL DEFAULT 1
+        deliveries INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (device_id, idempotency_key)
     )""",
+    "CREATE INDEX IF NOT EXISTS decisions_case ON decisions (idempotency_key)",
     """CREATE TABLE IF NOT EXISTS seen_signatures (
         signature TEXT PRIMARY KEY,
         signed_at_s BIGINT NOT NULL
@@ -155,11 +179,12 @@ class SqliteBackend:
 
         self._sqlite3 = sqlite3
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_private(path)
             conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA busy_timeout = 5000")
+            _migrate_sqlite(conn)
             for statement in _SQLITE_SCHEMA:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -174,8 +199,9 @@ class SqliteBackend:
         try:
             for d in batch:
                 row = conn.execute(
-                    "SELECT received_at, body_sha256 FROM decisions WHERE idempotency_key = ?",
-                    (d.idempotency_key,),
+                    "SELECT received_at, body_sha256 FROM decisions "
+                    "WHERE device_id = ? AND idempotency_key = ?",
+                    (d.device_id, d.idempotency_key),
                 ).fetchone()
                 if row is not None and row[1] != d.body_sha256:
                     out.append(StoreOutcome(Disposition.CONFLICT, row[0], row[1]))
@@ -194,11 +220,19 @@ class SqliteBackend:
                 elif row is not None:
                     conn.execute(
                         "UPDATE decisions SET deliveries = deliveries + 1 "
-                        "WHERE idempotency_key = ?",
-                        (d.idempotency_key,),
+                        "WHERE device_id = ? AND idempotency_key = ?",
+                        (d.device_id, d.idempotency_key),
                     )
                     out.append(StoreOutcome(Disposition.DUPLICATE, row[0], row[1]))
                 else:
+                    _note_shared_case_id(
+                        conn.execute(
+                            "SELECT count(*) FROM decisions "
+                            "WHERE idempotency_key = ? AND device_id <> ?",
+                            (d.idempotency_key, d.device_id),
+                        ).fetchone()[0],
+                        d,
+                    )
                     received = iso_utc(d.received_at)
                     conn.execute(
                         "INSERT INTO decisions (idempotency_key, site_id, device_id, decision, "
@@ -256,6 +290,7 @@ class PostgresBackend:
             with conn.transaction():
                 for statement in _PG_SCHEMA:
                     conn.execute(statement)
+                _migrate_postgres(conn)
         except psycopg.Error as exc:
             # the message may hold the host name but not the password; keep it short
             raise ConfigError(
@@ -268,9 +303,9 @@ class PostgresBackend:
         with self._conn.transaction():
             for d in batch:
                 row = self._conn.execute(
-                    "SELECT received_at, body_sha256 FROM decisions WHERE idempotency_key = %s "
-                    "FOR UPDATE",
-                    (d.idempotency_key,),
+                    "SELECT received_at, body_sha256 FROM decisions "
+                    "WHERE device_id = %s AND idempotency_key = %s FOR UPDATE",
+                    (d.device_id, d.idempotency_key),
                 ).fetchone()
                 if row is not None and row[1] != d.body_sha256:
                     out.append(StoreOutcome(Disposition.CONFLICT, row[0], row[1]))
@@ -289,17 +324,25 @@ class PostgresBackend:
                 elif row is not None:
                     self._conn.execute(
                         "UPDATE decisions SET deliveries = deliveries + 1 "
-                        "WHERE idempotency_key = %s",
-                        (d.idempotency_key,),
+                        "WHERE device_id = %s AND idempotency_key = %s",
+                        (d.device_id, d.idempotency_key),
                     )
                     out.append(StoreOutcome(Disposition.DUPLICATE, row[0], row[1]))
                 else:
+                    _note_shared_case_id(
+                        self._conn.execute(
+                            "SELECT count(*) FROM decisions "
+                            "WHERE idempotency_key = %s AND device_id <> %s",
+                            (d.idempotency_key, d.device_id),
+                        ).fetchone()[0],
+                        d,
+                    )
                     received = iso_utc(d.received_at)
                     inserted = self._conn.execute(
                         "INSERT INTO decisions (idempotency_key, site_id, device_id, decision, "
                         "created_at, received_at, body_sha256, body) "
                         "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT (idempotency_key) DO NOTHING",
+                        "ON CONFLICT (device_id, idempotency_key) DO NOTHING",
                         (
                             d.idempotency_key,
                             d.site_id,
@@ -333,6 +376,86 @@ class PostgresBackend:
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file with mode 0600 (SQLite gives its WAL and shared-memory
+    files the database's mode) and a missing directory with mode 0700."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
+            log.warning(
+                "receiver: the database file is accessible by other users (chmod 600 it, "
+                "and its -wal and -shm files)"
+            )
+        return
+    os.close(fd)
+
+
+def _migrate_sqlite(conn: Any) -> None:
+    """Schema 1 -> 2: the primary key becomes (device_id, idempotency_key).
+
+    SQLite cannot change a primary key in place: the table is copied, in one
+    transaction, in its row order. A new or current database is left alone.
+    """
+    columns = conn.execute("PRAGMA table_info(decisions)").fetchall()
+    key = [c[1] for c in sorted(columns, key=lambda c: c[5]) if c[5] > 0]
+    if not columns or key == ["device_id", "idempotency_key"]:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(_SQLITE_DECISIONS.format(name="decisions_v2"))
+        conn.execute(
+            f"INSERT INTO decisions_v2 ({_DECISION_COLUMNS}) "
+            f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY rowid"
+        )
+        conn.execute("DROP TABLE decisions")
+        conn.execute("ALTER TABLE decisions_v2 RENAME TO decisions")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.execute("ROLLBACK")
+        raise
+    log.info("receiver: database migrated to schema %d (key: device and case id)", SCHEMA_VERSION)
+
+
+def _migrate_postgres(conn: Any) -> None:
+    """Schema 1 -> 2 on PostgreSQL: swap the primary key, inside the caller's transaction."""
+    key = [
+        row[0]
+        for row in conn.execute(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+            "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+            "WHERE i.indrelid = 'decisions'::regclass AND i.indisprimary"
+        ).fetchall()
+    ]
+    if sorted(key) == ["device_id", "idempotency_key"]:
+        return
+    names = conn.execute(
+        "SELECT conname FROM pg_constraint WHERE conrelid = 'decisions'::regclass AND contype = 'p'"
+    ).fetchall()
+    sql = importlib.import_module("psycopg.sql")
+    for (name,) in names:
+        conn.execute(
+            sql.SQL("ALTER TABLE decisions DROP CONSTRAINT {}").format(sql.Identifier(name))
+        )
+    conn.execute("ALTER TABLE decisions ADD PRIMARY KEY (device_id, idempotency_key)")
+    log.info("receiver: database migrated to schema %d (key: device and case id)", SCHEMA_VERSION)
+
+
+def _note_shared_case_id(others: int, delivery: Delivery) -> None:
+    if others:
+        # random case ids do not collide: a device may be reusing another's ids
+        log.warning(
+            "receiver: case %s is also stored for %d other device(s); stored for device %s too",
+            delivery.idempotency_key,
+            others,
+            delivery.device_id,
+        )
 
 
 def open_backend(*, db: Path | None = None, dsn: str | None = None) -> Backend:

@@ -155,6 +155,8 @@ def test_review_with_evidence_and_an_audited_decision(
         assert review_record.actor == "clerk01"
         assert review_record.note == "Passport checked by hand at the counter."
         assert store.verify_audit().ok
+        viewed = [e for e in store.audit_entries() if e.action == "case.viewed"]
+        assert viewed and all(e.actor == "clerk01" for e in viewed)  # staff reads audited
 
 
 def test_the_console_locks_itself_and_clears_the_evidence(qtbot: Any, window: Any) -> None:
@@ -186,10 +188,10 @@ def test_a_case_still_loading_when_the_console_locks_never_shows(
     release, loaded = threading.Event(), threading.Event()
     real_detail = w.store.case_detail
 
-    def slow_detail(case_id: str) -> Any:
+    def slow_detail(case_id: str, actor: str) -> Any:
         release.wait(10)
         try:
-            return real_detail(case_id)
+            return real_detail(case_id, actor)
         finally:
             loaded.set()
 

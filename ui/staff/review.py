@@ -187,7 +187,8 @@ class ReviewPage(Screen):
             if ticket == self._loading:  # not cleared, locked or reselected meanwhile
                 self._show_detail(detail)
 
-        Op("load case", lambda: self.store.case_detail(case_id), lane=Lane.STORE).success(
+        actor = self.actor
+        Op("load case", lambda: self.store.case_detail(case_id, actor), lane=Lane.STORE).success(
             loaded
         ).failure(self._failed).run(self.tasks)
 

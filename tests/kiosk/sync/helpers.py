@@ -97,6 +97,16 @@ def policy(sync_fields: tuple[str, ...] = ()) -> SitePolicy:
     return replace(load_policy(None), sync_fields=sync_fields)
 
 
+def write_policy(path: Path, sync_fields: tuple[str, ...]) -> Path:
+    """The bundled site policy with ``[sync] fields`` set to ``sync_fields``."""
+    from kiosk.policy import default_policy_bytes
+
+    text = default_policy_bytes().decode("utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("fields = "))
+    path.write_text(text.replace(line, "fields = " + json.dumps(list(sync_fields))))
+    return path
+
+
 def mrz_record(person: Identity) -> MrzRecord:
     names = f"{person.surname.replace('-', '<')}<<{person.given_names.replace(' ', '<')}"
     line1 = f"P<{person.issuing_state:<<3}{names}".ljust(44, "<")[:44]

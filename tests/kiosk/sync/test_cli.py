@@ -22,6 +22,7 @@ from tests.kiosk.sync.helpers import (
     DEVICE_ID,
     DEVICE_SECRET,
     IDENTITIES,
+    REFERENCE_SECRET,
     RunningReceiver,
     case_result,
     make_settings,
@@ -29,6 +30,7 @@ from tests.kiosk.sync.helpers import (
     policy,
     queue_cases,
     receiver_rows,
+    write_policy,
     write_secret,
 )
 from tests.kiosk.sync.outage import free_port
@@ -91,6 +93,28 @@ def test_push_then_status(
     assert status["last_success_at"] is not None and status["last_error"] is None
     assert sorted(k for k, _, _ in receiver_rows(receiver.db)) == sorted(ids)
     assert DEVICE_SECRET not in json.dumps(status)
+
+
+def test_status_shows_the_personal_fields_the_policy_sends(
+    cli_env: Store,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    cli_env.close()
+    configure(monkeypatch, tmp_path, "http://127.0.0.1:8787")
+    site = write_policy(tmp_path / "site.toml", ("risk_score", "surname", "date_of_birth"))
+    monkeypatch.setenv("KIOSK_POLICY_FILE", str(site))
+    code, status = run(capsys, "sync", "status")
+    assert code == 0
+    assert status["policy_fields"] == ["risk_score", "surname", "date_of_birth"]
+    assert status["personal_fields"] == ["surname", "date_of_birth"]
+    assert main(["sync", "status"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "personal fields sent upstream: surname, date_of_birth" in text
+    monkeypatch.setenv("KIOSK_POLICY_FILE", str(tmp_path / "missing.toml"))
+    code, status = run(capsys, "sync", "status")
+    assert code == 0 and status["policy_fields"] is None and status["policy_error"]
 
 
 def test_push_with_the_upstream_down_exits_1_and_reports_the_error(
@@ -233,7 +257,8 @@ def test_verify_store_queues_the_payload_when_sync_is_configured(
     summary = _store(result, {"case_id": result.case_id}, None)
     assert summary.outbox is False  # not configured: no outbox row
     configure(monkeypatch, tmp_path, "http://127.0.0.1:8787")
-    monkeypatch.setenv("KIOSK_SYNC_REFERENCE_SECRET_FILE", str(tmp_path / "sync.secret"))
+    reference = write_secret(tmp_path / "reference.secret", REFERENCE_SECRET)
+    monkeypatch.setenv("KIOSK_SYNC_REFERENCE_SECRET_FILE", str(reference))
     second = case_result(IDENTITIES[1], random.Random(4))
     summary = _store(second, {"case_id": second.case_id}, None)
     assert summary.outbox is True
@@ -249,4 +274,4 @@ def test_verify_store_queues_the_payload_when_sync_is_configured(
 def _reference(tmp_path: Path) -> Any:
     from kiosk.sync.signing import load_secret
 
-    return load_secret(tmp_path / "sync.secret")
+    return load_secret(tmp_path / "reference.secret")

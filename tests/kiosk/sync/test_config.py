@@ -150,3 +150,58 @@ def test_settings_validate_when_built_directly() -> None:
         SyncSettings("https://h", secret, "Branch Office", "d")
     with pytest.raises(ConfigError, match="concurrency"):
         SyncSettings("https://h", secret, "s", "d", concurrency=0)
+
+
+def test_the_reference_key_must_differ_from_the_device_secret(
+    secrets: tuple[Path, Path], tmp_path: Path
+) -> None:
+    env = _env(secrets[0], KIOSK_SYNC_REFERENCE_SECRET_FILE=str(secrets[0]))
+    with pytest.raises(ConfigError, match="same as the device secret"):
+        load_sync_settings(environ=env, config_path=tmp_path / "none.toml")
+    copy = write_secret(tmp_path / "copy.secret", DEVICE_SECRET)  # same bytes, other file
+    env = _env(secrets[0], KIOSK_SYNC_REFERENCE_SECRET_FILE=str(copy))
+    with pytest.raises(ConfigError, match="same as the device secret"):
+        load_sync_settings(environ=env, config_path=tmp_path / "none.toml")
+
+
+@pytest.mark.parametrize(
+    "weak",
+    [
+        "a" * 40,
+        "abcd" * 10,
+        "0123456789abcdef" * 2,
+        "passwordpasswordpasswordpassword1",
+        "0123456789abcdef01234567",  # 24 characters
+    ],
+)
+def test_a_weak_reference_key_is_refused_without_showing_it(
+    secrets: tuple[Path, Path], tmp_path: Path, weak: str
+) -> None:
+    ref = write_secret(tmp_path / "weak.secret", weak)
+    env = _env(secrets[0], KIOSK_SYNC_REFERENCE_SECRET_FILE=str(ref))
+    with pytest.raises(ConfigError) as err:
+        load_sync_settings(environ=env, config_path=tmp_path / "none.toml")
+    assert "customer-reference" in err.value.message and weak not in str(err.value)
+
+
+def test_random_reference_keys_are_accepted(secrets: tuple[Path, Path], tmp_path: Path) -> None:
+    import base64
+    import secrets as random_source
+
+    for value in (
+        random_source.token_hex(32),
+        base64.b64encode(random_source.token_bytes(32)).decode(),
+        REFERENCE_SECRET,
+    ):
+        ref = write_secret(tmp_path / "ref.secret", value)
+        env = _env(secrets[0], KIOSK_SYNC_REFERENCE_SECRET_FILE=str(ref))
+        settings = load_sync_settings(environ=env, config_path=tmp_path / "none.toml")
+        assert settings is not None and settings.reference_secret is not None
+
+
+def test_identifiers_with_a_trailing_newline_are_refused() -> None:
+    secret = Secret(b"x" * 32)
+    with pytest.raises(ConfigError, match="site_id"):
+        SyncSettings("https://h", secret, "branch-1\n", "d")
+    with pytest.raises(ConfigError, match="64 hex"):
+        SyncSettings("https://h", secret, "s", "d", pins=("a" * 64 + "\n",))

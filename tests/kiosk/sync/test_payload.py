@@ -152,7 +152,7 @@ def test_repeated_stages_are_summed_and_rounded() -> None:
         (b"\xff\xfe", "UTF-8"),
         (b"[]", "JSON object"),
         (b"{", "valid JSON"),
-        (b'{"case_id": "a", "case_id": "b"}', "repeats the key"),
+        (b'{"case_id": "a", "case_id": "b"}', "repeats a key"),
     ],
 )
 def test_the_strict_reader_refuses_malformed_bodies(body: bytes, field: str) -> None:
@@ -163,7 +163,7 @@ def test_the_strict_reader_refuses_malformed_bodies(body: bytes, field: str) -> 
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"selfie": "AAAA"}, "selfie"),
+        ({"selfie": "AAAA"}, "outside the schema"),
         ({"schema_version": 2}, "schema_version"),
         ({"schema_version": True}, "schema_version"),
         ({"decision": "maybe"}, "decision"),
@@ -178,7 +178,7 @@ def test_the_strict_reader_refuses_malformed_bodies(body: bytes, field: str) -> 
         ({"timings_ms": {"stage": True}}, "timings_ms"),
         ({"site_id": "has space"}, "site_id"),
         ({"customer_ref": "SMITH"}, "customer_ref"),
-        ({"extra": {"embedding": [0.1, 0.2]}}, "embedding"),
+        ({"extra": {"embedding": [0.1, 0.2]}}, "never sent upstream"),
         ({"extra": {"surname": ["A"]}}, "extra.surname"),
     ],
 )
@@ -227,3 +227,153 @@ def _build_kwargs(**changes: object) -> dict[str, object]:
     }
     base.update(changes)
     return base
+
+
+# ---- review findings -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"timings_ms": {"document_read": 10**400}},
+        {"timings_ms": {"document_read": -(10**400)}},
+        {"timings_ms": {"document_read": "12"}},
+    ],
+)
+def test_huge_or_non_numbers_are_schema_errors(change: dict[str, object]) -> None:
+    with pytest.raises(PayloadInvalid, match="timings_ms"):
+        parse_payload(_payload(**change))
+
+
+def test_huge_numbers_in_extras_are_schema_errors() -> None:
+    site = policy(("risk_score", "age_years"))
+    body = payload_for_case(case_result(IDENTITIES[0], random.Random(1)), site, SETTINGS)
+    for name in ("risk_score", "age_years"):
+        raw = json.loads(body.to_json_bytes())
+        raw["extra"][name] = 10**400
+        with pytest.raises(PayloadInvalid, match=f"extra.{name}"):
+            parse_payload(json.dumps(raw).encode())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"zq_marker": 1, "zq_marker": 2}',
+        json.dumps({"zq_marker": 1}).encode(),
+    ],
+)
+def test_reader_errors_do_not_repeat_the_input(body: bytes) -> None:
+    with pytest.raises(PayloadInvalid) as err:
+        parse_payload(body)
+    assert "zq_" not in str(err.value)
+
+
+def test_unknown_keys_and_extras_are_counted_not_named() -> None:
+    with pytest.raises(PayloadInvalid) as err:
+        parse_payload(_payload(zq_one=1, zq_two=2))
+    assert "2 key(s) outside the schema" in err.value.message and "zq_" not in str(err.value)
+    with pytest.raises(FieldNotAllowed) as extra:
+        parse_payload(_payload(extra={"zq_photo": "x"}))
+    assert "zq_" not in str(extra.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reason_codes": ["face_mismatch\n"]},
+        {"site_id": "branch-042\n"},
+        {"device_id": "kiosk-07\n"},
+        {"case_id": "0123456789abcdef0123456789abcdef\n"},
+        {"policy_hash": "3" * 64 + "\n"},
+        {"created_at": "2026-01-02T03:04:05.000006Z\n"},
+        {"models": {"sface\n": "a" * 64}},
+        {"models": {"sface": "a" * 64 + "\n"}},
+        {"timings_ms": {"document_read\n": 1.0}},
+        {"customer_ref": "cr1_" + "a" * 64 + "\n"},
+    ],
+)
+def test_a_trailing_newline_never_passes(change: dict[str, object]) -> None:
+    with pytest.raises(PayloadInvalid):
+        parse_payload(_payload(**change))
+
+
+@pytest.mark.parametrize(
+    ("name", "bad", "good"),
+    [
+        (
+            "liveness_decision",
+            ["maybe", "PASS", "pass\n", "QUIRINDOLFSKA"],
+            ["pass", "review", "fail"],
+        ),
+        ("screening_outcome", ["cleared", "hit\n", "SMITH JOHN"], ["clear", "review", "hit"]),
+        ("document_code", ["PASSPORT", "p", "P1", "1P", "P\n", "<P"], ["P", "ID", "I<", "AC"]),
+        ("document_format", ["TD4", "td3", "TD3\n"], ["TD1", "TD3", "MRV-B"]),
+        ("date_of_birth", ["23.11.1979", "1979-11-23\n"], ["1979-11-23"]),
+        ("issuing_state", ["NLDX", "nld", "N1D"], ["NLD", "D<<", "D"]),
+    ],
+)
+def test_coded_extra_fields_take_only_their_values(
+    name: str, bad: list[str], good: list[str]
+) -> None:
+    kwargs = _build_kwargs()
+    for value in bad:
+        with pytest.raises(PayloadInvalid, match=f"extra.{name}"):
+            build_payload(**kwargs, extra=(ExtraField(name, value),), allowed_extra=(name,))
+    for value in good:
+        payload = build_payload(**kwargs, extra=(ExtraField(name, value),), allowed_extra=(name,))
+        assert parse_payload(payload.to_json_bytes()) == payload
+
+
+def test_the_wire_value_sets_agree_with_the_pipeline() -> None:
+    from kiosk.sync import payload as wire
+    from pipeline.decision import LIVENESS_DECISIONS, SCREENING_OUTCOMES
+    from pipeline.document.mrz_format import MrzFormat
+
+    assert wire.LIVENESS_DECISIONS == LIVENESS_DECISIONS
+    assert wire.SCREENING_OUTCOMES == SCREENING_OUTCOMES
+    assert set(wire.DOCUMENT_FORMATS) == {f.value for f in MrzFormat}
+
+
+def test_a_case_value_the_schema_cannot_carry_is_sent_as_null() -> None:
+    result = case_result(IDENTITIES[0], random.Random(1))
+    odd = dataclasses.replace(
+        result,
+        signals=dataclasses.replace(
+            result.signals,
+            document=dataclasses.replace(result.signals.document, document_code="P1"),
+        ),
+    )
+    payload = payload_for_case(odd, policy(("document_code",)), SETTINGS)
+    assert payload.extra == (ExtraField("document_code", None),)
+
+
+def test_validate_field_names_for_policy_loading() -> None:
+    from kiosk.sync.payload import validate_field_names
+
+    assert validate_field_names(["surname", "risk_score"]) == ("surname", "risk_score")
+    assert validate_field_names([]) == ()
+    with pytest.raises(FieldNotAllowed, match=r"'surnme'.*did you mean 'surname'"):
+        validate_field_names(["risk_score", "surnme"])
+    with pytest.raises(FieldNotAllowed, match="'embedding'"):
+        validate_field_names(["embedding"])
+    with pytest.raises(FieldNotAllowed, match="twice"):
+        validate_field_names(["surname", "surname"])
+    with pytest.raises(FieldNotAllowed, match="string"):
+        validate_field_names([3])
+
+
+def test_personal_fields_and_restricting_extras() -> None:
+    from kiosk.sync.payload import PERSONAL_FIELDS, personal_fields, restrict_extras
+
+    assert personal_fields(["risk_score", "surname", "date_of_birth"]) == (
+        "surname",
+        "date_of_birth",
+    )
+    assert {"surname", "document_number", "date_of_birth"} <= PERSONAL_FIELDS
+    assert "risk_score" not in PERSONAL_FIELDS
+    site = policy(("risk_score", "surname", "date_of_birth"))
+    payload = payload_for_case(case_result(IDENTITIES[0], random.Random(1)), site, SETTINGS)
+    narrowed, dropped = restrict_extras(payload, ("risk_score",))
+    assert dropped == ("date_of_birth", "surname")
+    assert [e.name for e in narrowed.extra] == ["risk_score"]
+    assert restrict_extras(payload, site.sync_fields) == (payload, ())

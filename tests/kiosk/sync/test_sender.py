@@ -36,8 +36,10 @@ from tests.kiosk.sync.helpers import (
     SimClock,
     make_settings,
     outbox_payloads,
+    policy,
     queue_cases,
     receiver_rows,
+    write_policy,
 )
 
 SECRET = DEVICE_SECRET.encode()
@@ -427,3 +429,124 @@ class _canned_server:  # noqa: N801 (used as a context manager)
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# ---- the current site policy, unreadable rows -------------------------------------------
+
+SENSITIVE = ("surname", "document_number", "date_of_birth", "risk_score")
+
+
+def _extras(db: Path | None) -> list[dict[str, object]]:
+    return [json.loads(body)["extra"] for _, body, _ in receiver_rows(db)]
+
+
+def test_queued_messages_lose_fields_the_current_policy_no_longer_names(
+    store: Store, receiver: RunningReceiver, rng: random.Random, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("KIOSK_POLICY_FILE", raising=False)  # the bundled policy: no fields
+    settings = make_settings(receiver.url, concurrency=2)
+    queue_cases(store, 3, settings, rng, site_policy=policy(SENSITIVE), with_evidence=False)
+    assert all(b'"surname"' in body for _, body in outbox_payloads(store))
+    with Sender(store, settings) as sender:
+        report = sender.drain()
+    assert (report.delivered, report.stripped, report.rejected) == (3, 3, 0)
+    assert _extras(receiver.db) == [{}, {}, {}]
+
+
+def test_only_the_fields_the_policy_still_names_are_sent(
+    store: Store, receiver: RunningReceiver, rng: random.Random, tmp_path: Path
+) -> None:
+    settings = make_settings(receiver.url, concurrency=1)
+    queue_cases(store, 2, settings, rng, site_policy=policy(SENSITIVE), with_evidence=False)
+    site = write_policy(tmp_path / "site.toml", ("risk_score", "mrz_valid"))
+    with Sender(store, settings, policy_path=site) as sender:
+        report = sender.drain()
+    assert (report.delivered, report.stripped) == (2, 2)
+    assert [set(e) for e in _extras(receiver.db)] == [{"risk_score"}, {"risk_score"}]
+    # a message the policy allows in full goes out as the very bytes queued
+    ids = queue_cases(store, 1, settings, rng, site_policy=policy(("risk_score",)))
+    queued = dict(outbox_payloads(store))[ids[0]]
+    with Sender(store, settings, fields=("risk_score", "surname")) as sender:
+        assert sender.drain().stripped == 0
+    assert receiver_rows(receiver.db)[-1][1] == queued
+
+
+def test_an_unreadable_policy_sends_nothing(
+    store: Store, receiver: RunningReceiver, rng: random.Random, tmp_path: Path, wire_log: object
+) -> None:
+    settings = make_settings(receiver.url, concurrency=1)
+    queue_cases(store, 2, settings, rng, with_evidence=False)
+    before = len(wire_log.requests())  # type: ignore[attr-defined]
+    with Sender(store, settings, policy_path=tmp_path / "missing.toml") as sender:
+        report = sender.drain()
+    assert (report.attempted, report.delivered, report.halted) == (1, 0, "policy")
+    assert len(wire_log.requests()) == before  # type: ignore[attr-defined]
+    assert store.outbox.stats().pending == 2
+    assert (sync_status(store, settings).last_error or "").startswith("policy:")
+
+
+def test_personal_fields_are_announced_and_shown_in_the_status(
+    store: Store, rng: random.Random, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    # nothing listens: the privacy test holds that no personal field reaches the wire
+    settings = make_settings(f"http://127.0.0.1:{free_port()}")
+    queue_cases(store, 1, settings, rng, with_evidence=False)
+    caplog.set_level(logging.WARNING, logger="kiosk.sync")
+    with Sender(store, settings, fields=SENSITIVE) as sender:
+        sender.drain(ignore_backoff=True)
+        sender.drain(ignore_backoff=True)
+    warnings = [r.getMessage() for r in caplog.records if "personal fields" in r.getMessage()]
+    assert warnings == [  # once, not every pass
+        "sync: the site policy sends personal fields upstream: "
+        "surname, document_number, date_of_birth"
+    ]
+    status = sync_status(store, settings, fields=SENSITIVE)
+    assert status.personal_fields == ("surname", "document_number", "date_of_birth")
+    assert status.policy_fields == SENSITIVE
+
+
+def test_a_row_with_a_huge_number_is_set_aside_and_the_pass_goes_on(
+    store: Store, receiver: RunningReceiver, rng: random.Random
+) -> None:
+    settings = make_settings(receiver.url, concurrency=1)
+    ids = queue_cases(store, 3, settings, rng, with_evidence=False)
+    bad = json.loads(dict(outbox_payloads(store))[ids[0]])
+    bad["case_id"] = "huge" + "0" * 28
+    bad["timings_ms"]["document_read"] = 10**400
+    store.save_case(
+        dataclasses.replace(_record(store, ids[0]), case_id="huge" + "0" * 28),
+        outbox_payload=json.dumps(bad).encode(),
+        actor="kiosk",
+    )
+    queue_cases(store, 2, settings, rng, with_evidence=False)
+    with Sender(store, settings) as sender:
+        report = sender.drain()
+    assert (report.delivered, report.rejected, report.halted) == (5, 1, None)
+    status = sync_status(store, settings)
+    assert status.rejected_items[0].case_id == "huge" + "0" * 28
+    assert (status.rejected_items[0].error or "").startswith("schema_local")
+
+
+def test_an_unexpected_local_error_rejects_only_that_row(
+    store: Store, receiver: RunningReceiver, rng: random.Random, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kiosk.sync import sender as sender_module
+
+    settings = make_settings(receiver.url, concurrency=1)
+    ids = queue_cases(store, 4, settings, rng, with_evidence=False)
+    poisoned = dict(outbox_payloads(store))[ids[1]]
+    real = sender_module.parse_payload
+
+    def flaky(body: bytes) -> object:
+        if body == poisoned:
+            raise RuntimeError("a bug in the reader")
+        return real(body)
+
+    monkeypatch.setattr(sender_module, "parse_payload", flaky)
+    with Sender(store, settings) as sender:
+        report = sender.drain()
+    assert (report.delivered, report.rejected, report.halted) == (3, 1, None)
+    error = sync_status(store, settings).rejected_items[0].error or ""
+    assert error.startswith("schema_local") and "bug" not in error
