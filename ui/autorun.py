@@ -111,7 +111,9 @@ class Autorun(QObject):
         elif change.step is Step.SELFIE:
             QTimer.singleShot(20_000, lambda: self._shoot_selfie(force=True))
         elif change.step is Step.PROCESSING:
-            QTimer.singleShot(600, lambda: self.shoot("05-processing"))
+            # at once: the decision can follow the capture within 150 ms, and the result
+            # screen's own shot (400 ms after it) ends the run
+            QTimer.singleShot(0, lambda: self.shoot("05-processing"))
         elif change.step is Step.RESULT:
             QTimer.singleShot(400, self._result)
         elif change.step is Step.DOCUMENT:
