@@ -33,7 +33,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -131,6 +131,14 @@ class RppgOptions:
             ablations).
         regress_illumination: regress the face-wide illumination out of each region
             (off only for ablations).
+        projection: how a region's colour becomes a pulse signal. "pos": POS, blind
+            to a common gain of the channels and tuned per window, after the
+            illumination regression. "grey_null": the one chrominance direction blind
+            both to a common gain and to an equal code-value offset of every channel
+            (codec luma noise, a black level shift), on the raw colours without the
+            regression; it beats POS when such offsets dominate a dark patch, but on
+            the shared clips POS with the regression recovers more injected pulses
+            (``tests/eval/eval_rppg.py``, section 4), so POS is the default.
     """
 
     band_hz: tuple[float, float] = (0.7, 3.5)
@@ -146,6 +154,7 @@ class RppgOptions:
     prior_sd_bpm: float = 15.0
     reject_glitches: bool = True
     regress_illumination: bool = True
+    projection: Literal["pos", "grey_null"] = "pos"
 
     def __post_init__(self) -> None:
         lo, hi = self.band_hz
@@ -167,6 +176,8 @@ class RppgOptions:
             raise InvalidLivenessOptions("rPPG weight must be finite and >= 0.")
         if self.prior_bpm is not None and not (self.prior_bpm > 0 and self.prior_sd_bpm > 0):
             raise InvalidLivenessOptions("rPPG prior_bpm and prior_sd_bpm must be > 0.")
+        if self.projection not in ("pos", "grey_null"):
+            raise InvalidLivenessOptions('rPPG projection must be "pos" or "grey_null".')
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,7 +422,13 @@ def estimate_pulse(samples: Sequence[SkinSample], options: RppgOptions | None = 
             f"{n_rejected} of {grid.size} frames are unusable",
         )
     rgb = _interpolate_rejected(rgb, rejected)
-    pulses = _pulse_signals(rgb, fs, (lo, hi), regress=options.regress_illumination)
+    pulses = _pulse_signals(
+        rgb,
+        fs,
+        (lo, hi),
+        regress=options.regress_illumination,
+        projection=options.projection,
+    )
     freqs, spectra, weights = _region_spectra(pulses, fs, (lo, hi), options.segment_s)
     if weights.sum() <= 0:
         return _unmeasured(duration, len(samples), fs, n_rejected, regions, _NO_VARIATION)
@@ -489,6 +506,8 @@ _EPS = 1e-12
 _POS_WINDOW_S = 1.6  # POS window (Wang et al. 2017)
 # a pulse moves skin brightness by well under 3 % (std); more is illumination or exposure
 _PULSE_SWING_MAX = 0.03
+# below this sine of the angle between 1 / mean colour and grey, grey_null has no direction
+_GREY_SIN = 0.05
 
 
 def _check_frame(frame: Pixels) -> None:
@@ -606,22 +625,30 @@ def _bandpass(x: FloatArray, fs: float, lo: float, hi: float) -> FloatArray:
 
 
 def _pulse_signals(
-    rgb: FloatArray, fs: float, band: tuple[float, float], *, regress: bool = True
+    rgb: FloatArray,
+    fs: float,
+    band: tuple[float, float],
+    *,
+    regress: bool = True,
+    projection: str = "pos",
 ) -> FloatArray:
-    """One POS pulse signal per region, (regions, n), after the illumination clean-up.
+    """One pulse signal per region, (regions, n), after the illumination clean-up.
 
     The illumination regression runs only when the face's brightness swings more than
     a pulse can explain (band-limited log-brightness std above ``_PULSE_SWING_MAX``):
     with small swings the regressors would be mostly pulse, and regressing on them
-    would remove the pulse itself.
+    would remove the pulse itself. The grey-null projection skips both: it works on
+    the raw colours, where its blindness to gain and offset is exact.
     """
+    window = max(4, math.ceil(_POS_WINDOW_S * fs))
+    if projection == "grey_null":
+        return np.array([_bandpass(_grey_null(x, window), fs, band[0], band[1]) for x in rgb])
     pre_lo, pre_hi = 0.7 * band[0], min(1.4 * band[1], 0.49 * fs)
     logs = np.log(np.maximum(rgb, 0.5) / np.maximum(rgb.mean(axis=1, keepdims=True), 0.5))
     intensity = _bandpass(logs.mean(axis=2).T, fs, pre_lo, pre_hi)  # (n, regions)
     regress = regress and float(np.median(intensity.std(axis=0))) > _PULSE_SWING_MAX
     nuisance = np.concatenate([intensity, intensity**2 - (intensity**2).mean(axis=0)], axis=1)
     nuisance = _bandpass(nuisance, fs, pre_lo, pre_hi)
-    window = max(4, math.ceil(_POS_WINDOW_S * fs))
     out = np.zeros(rgb.shape[:2])
     for i in range(rgb.shape[0]):
         channels = _bandpass(logs[i], fs, pre_lo, pre_hi)  # (n, 3)
@@ -646,6 +673,33 @@ def _pos(channels: FloatArray, window: int) -> FloatArray:
     s1 = -2.0 * windows[:, 0] + windows[:, 1] + windows[:, 2]
     alpha = s0.std(axis=1, keepdims=True) / (s1.std(axis=1, keepdims=True) + _EPS)
     parts = s0 + alpha * s1
+    parts -= parts.mean(axis=1, keepdims=True)
+    pulse = np.zeros(n)
+    for k in range(window):
+        pulse[k : k + parts.shape[0]] += parts[:, k]
+    return pulse
+
+
+def _grey_null(rgb: FloatArray, window: int) -> FloatArray:
+    """Per sliding window, normalise (n, 3) RGB by the window's mean colour mu and project
+    on the one direction orthogonal to [1, 1, 1] (a common gain of the channels) and to
+    1 / mu (an equal code-value offset of every channel), signed like G - (R + B) / 2;
+    overlap-add. Where mu is grey the two coincide and G - (R + B) / 2 is used."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n = rgb.shape[0]
+    window = min(window, n)
+    windows = sliding_window_view(rgb, window, axis=0)  # (n-w+1, 3, w)
+    means = np.maximum(windows.mean(axis=2), 0.5)  # (n-w+1, 3)
+    windows = windows / means[:, :, None] - 1.0
+    offset = 1.0 / means
+    blind = np.cross(np.ones(3), offset)
+    length = np.linalg.norm(blind, axis=1, keepdims=True)  # sqrt(3) |offset| sin(angle)
+    green = np.array([-1.0, 2.0, -1.0]) / math.sqrt(6.0)
+    blind = blind / np.maximum(length, _EPS) * np.where(blind @ green < 0, -1.0, 1.0)[:, None]
+    grey = length <= _GREY_SIN * math.sqrt(3.0) * np.linalg.norm(offset, axis=1, keepdims=True)
+    direction = np.where(grey, green, blind)
+    parts = np.einsum("mcw,mc->mw", windows, direction)
     parts -= parts.mean(axis=1, keepdims=True)
     pulse = np.zeros(n)
     for k in range(window):

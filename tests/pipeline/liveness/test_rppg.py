@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,51 @@ def test_noise_alone_is_weak_never_fail(seed: int) -> None:
     assert result.snr_db is not None and result.snr_db < RppgOptions().pass_snr_db
 
 
+def offset_noise_samples(
+    bpm: float | None, *, seed: int, offset_codes: float, seconds: float = 20.0, fps: float = 30.0
+) -> list[SkinSample]:
+    """A dark skin patch whose three channels all move by the same white per-frame
+    code-value offset (a codec's luma noise), with a 1 % pulse and slight sensor noise."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * fps)
+    t = np.arange(n) / fps
+    wave = np.zeros(n)
+    if bpm is not None:
+        phase = 2 * math.pi * bpm / 60.0 * t + rng.uniform(0, 2 * math.pi)
+        wave = np.sin(phase) + 0.4 * np.sin(2 * phase + 1.0)
+    tone = np.array([60.0, 25.0, 12.0]) * rng.uniform(0.9, 1.1, 3)
+    offset = offset_codes * rng.standard_normal(n)
+    samples = []
+    for k in range(n):
+        value = tone * (1 + 0.01 * PULSE_RGB * wave[k]) + offset[k] + 0.1 * rng.standard_normal(3)
+        r, g, b = np.clip(value, 0, 255)
+        samples.append(
+            SkinSample(
+                float(t[k]), (RegionColor(SkinRegion.FRAME, (float(r), float(g), float(b)), 500),)
+            )
+        )
+    return samples
+
+
+@pytest.mark.parametrize("bpm", [54.0, 96.0, 140.0])
+def test_grey_null_is_blind_to_an_equal_code_value_offset(bpm: float) -> None:
+    # the offset (4 codes) is 16 times the green pulse and a third of the blue channel
+    samples = offset_noise_samples(bpm, seed=1, offset_codes=4.0)
+    grey = estimate_pulse(samples, RppgOptions(projection="grey_null"))
+    pos = estimate_pulse(samples)
+    assert grey.bpm is not None and abs(grey.bpm - bpm) <= BPM_TOLERANCE
+    assert rppg_signal(grey).verdict is Verdict.PASS
+    assert grey.snr_db is not None and pos.snr_db is not None
+    assert grey.snr_db > pos.snr_db + 3.0  # POS is not blind to it
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grey_null_offset_noise_alone_is_weak(seed: int) -> None:
+    samples = offset_noise_samples(None, seed=seed, offset_codes=4.0)
+    result = estimate_pulse(samples, RppgOptions(projection="grey_null"))
+    assert rppg_signal(result).verdict is Verdict.WEAK
+
+
 def test_a_weak_pulse_is_weak_evidence_not_a_failure() -> None:
     samples = synthetic_samples(80.0, seed=9, amplitude=0.0005, noise=0.01, seconds=10.0)
     assert rppg_signal(estimate_pulse(samples)).verdict in (Verdict.WEAK, Verdict.PASS)
@@ -221,6 +267,7 @@ def test_prior_moves_the_pick_but_not_the_snr_threshold() -> None:
         {"weight": -1.0},
         {"prior_bpm": 70.0, "prior_sd_bpm": 0.0},
         {"segment_s": 0.0},
+        {"projection": "ica"},
     ],
 )
 def test_impossible_options_are_refused(kwargs: dict[str, Any]) -> None:
@@ -309,7 +356,9 @@ def test_sample_whole_frame_is_rgb() -> None:
 # --- the shared clips ---------------------------------------------------------------------
 
 
+@functools.cache
 def _clip_rgb(path: Path) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Frame times (s) and mean R, G, B of every frame (cached: do not modify)."""
     import cv2
 
     capture = cv2.VideoCapture(str(path))
@@ -343,24 +392,88 @@ def test_glitch_frames_of_a_real_clip_are_rejected(shared_data: Path) -> None:
     assert rejected.mean() < RppgOptions().max_rejected_fraction
 
 
-def test_the_shared_clips_give_an_estimate_and_never_fail(shared_data: Path) -> None:
-    videos = shared_data / "rppg" / "videos"
-    names = {
-        "forehead": SkinRegion.FOREHEAD,
-        "leftcheek": SkinRegion.RIGHT_CHEEK,  # the viewer's left is the subject's right
-        "rightcheek": SkinRegion.LEFT_CHEEK,
-    }
-    clips = {name: _clip_rgb(videos / f"Sierra_Leone_video1_{name}.avi") for name in names}
-    times = clips["forehead"][0]
-    samples = [
+SHARED_NAMES = {
+    "forehead": SkinRegion.FOREHEAD,
+    "leftcheek": SkinRegion.RIGHT_CHEEK,  # the viewer's left is the subject's right
+    "rightcheek": SkinRegion.LEFT_CHEEK,
+}
+SHARED_SUBJECTS = ("India_video10", "India_video1", "Sierra_Leone_video1")
+
+
+def _face_samples(
+    videos: Path,
+    subject: str,
+    change: Any = None,
+) -> list[SkinSample]:
+    """The three region crops of a subject as a kiosk sees a face; ``change`` maps the
+    (regions, frames, 3) colours to new ones first."""
+    clips = [_clip_rgb(videos / f"{subject}_{name}.avi") for name in SHARED_NAMES]
+    n = min(len(c[0]) for c in clips)
+    times = clips[0][0][:n]
+    colours = np.stack([c[1][:n] for c in clips])
+    if change is not None:
+        colours = change(colours)
+    regions = tuple(SHARED_NAMES.values())
+    return [
         SkinSample(
             float(times[k]),
-            tuple(RegionColor(region, tuple(clips[n][1][k]), 1) for n, region in names.items()),  # type: ignore[arg-type]
+            tuple(
+                RegionColor(region, (colours[i, k, 0], colours[i, k, 1], colours[i, k, 2]), 1)
+                for i, region in enumerate(regions)
+            ),
         )
-        for k in range(len(times))
+        for k in range(n)
     ]
-    result = estimate_pulse(samples)
+
+
+def test_the_shared_clips_give_an_estimate_and_never_fail(shared_data: Path) -> None:
+    result = estimate_pulse(_face_samples(shared_data / "rppg" / "videos", "Sierra_Leone_video1"))
     assert result.bpm is not None and 42.0 <= result.bpm <= 210.0
     assert result.duration_s > 50 and result.fs_hz == pytest.approx(15.0, abs=0.01)
     assert sum(r.weight for r in result.regions) == pytest.approx(1.0)
     assert rppg_signal(result).verdict is not Verdict.FAIL
+
+
+@pytest.mark.parametrize("subject", SHARED_SUBJECTS)
+def test_shared_clips_with_shuffled_frames_are_never_a_pulse(
+    shared_data: Path, subject: str
+) -> None:
+    """The real clips' noise with any pulse destroyed (the same frame order for every
+    region, so what the regions share per frame stays shared) must stay WEAK."""
+    for seed in range(2):
+
+        def shuffle(colours: np.ndarray[Any, Any], seed: int = seed) -> np.ndarray[Any, Any]:
+            order = np.random.default_rng(seed).permutation(colours.shape[1])
+            return colours[:, order]
+
+        result = estimate_pulse(_face_samples(shared_data / "rppg" / "videos", subject, shuffle))
+        assert result.snr_db is not None and result.snr_db < RppgOptions().pass_snr_db
+        assert rppg_signal(result).verdict is Verdict.WEAK
+
+
+@pytest.mark.parametrize(
+    ("subject", "bpm", "amplitude", "must_pass"),
+    [
+        ("Sierra_Leone_video1", 60.0, 0.02, True),
+        ("Sierra_Leone_video1", 130.0, 0.01, False),
+        ("India_video10", 60.0, 0.01, False),
+    ],
+)
+def test_a_pulse_injected_into_the_shared_clips_is_found(
+    shared_data: Path, subject: str, bpm: float, amplitude: float, must_pass: bool
+) -> None:
+    """A pulse multiplied into the real crops (their noise, glitches and compression) is
+    found; at 2 % its SNR also reaches the pass threshold."""
+
+    def inject(colours: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        phase = 2 * math.pi * bpm / 60.0 * np.arange(colours.shape[1]) / 15.0 + 0.3
+        wave = np.sin(phase) + 0.4 * np.sin(2 * phase + 1.0)
+        result: np.ndarray[Any, Any] = colours * (
+            1 + amplitude * PULSE_RGB[None, None, :] * wave[None, :, None]
+        )
+        return result
+
+    result = estimate_pulse(_face_samples(shared_data / "rppg" / "videos", subject, inject))
+    assert result.bpm is not None and abs(result.bpm - bpm) <= BPM_TOLERANCE
+    if must_pass:
+        assert rppg_signal(result).verdict is Verdict.PASS
