@@ -76,10 +76,12 @@ def _mrz(args: argparse.Namespace, out: Output) -> int:
     return EXIT_OK
 
 
-def _quiet_warm_up(reader: Any) -> None:
+def _quiet_warm_up(reader: Any, visual_zone: bool = False) -> None:
     # errors surface again, typed, when read() needs the engine
     try:
         reader.warm_up(all_tesseract=True)
+        if visual_zone:  # the RapidOCR sessions load while Tesseract reads the MRZ
+            reader.rapid_ocr().warm_up()
     except Exception:  # re-raised, typed, by read() on the main thread
         return
 
@@ -101,11 +103,13 @@ def _document(args: argparse.Namespace, out: Output) -> int:
     from pipeline.image import DOCUMENT_MAX_SIDE, load_image
 
     today = _today(args.today)
+    # a command has the machine to itself: both Tesseract models at once, and two
+    # threads for each RapidOCR run of the visual zone
     options = DocumentOptions(
-        mrz=MrzOptions(second_engine_ahead=True), portrait=not args.no_portrait
+        mrz=MrzOptions(second_engine_ahead=True, onnx_threads=2), portrait=not args.no_portrait
     )
     reader = DocumentReader(options, registry=_registry())
-    warm = threading.Thread(target=_quiet_warm_up, args=(reader.mrz_reader,), daemon=True)
+    warm = threading.Thread(target=_quiet_warm_up, args=(reader.mrz_reader, True), daemon=True)
     warm.start()
     image = load_image(args.image, max_side=DOCUMENT_MAX_SIDE)
     reading = reader.read(image, today=today)
