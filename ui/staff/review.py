@@ -310,9 +310,10 @@ def case_facts(data: Any) -> list[tuple[str, str]]:
         ),
         (
             "document",
-            f"mrz_valid {doc.get('mrz_valid')} · format {doc.get('mrz_format')} · "
-            f"expired {doc.get('expired')} · age {doc.get('age_years')} · quality "
-            f"{','.join(doc.get('quality_issues') or []) or '-'}",
+            f"mrz_valid {_fact(doc.get('mrz_valid'))} · format {_fact(doc.get('mrz_format'))} · "
+            f"expired {_fact(doc.get('expired'))} · age {_fact(doc.get('age_years'))} · "
+            f"quality {','.join(doc.get('quality_issues') or []) or '-'}"
+            + (f" · {doc.get('error_code')}" if doc.get("error_code") else ""),
         ),
         (
             "face",
@@ -322,12 +323,12 @@ def case_facts(data: Any) -> list[tuple[str, str]]:
         ),
         (
             "liveness",
-            f"{live.get('decision')} · score {_num(live.get('score'))} · "
+            f"{_fact(live.get('decision'))} · score {_num(live.get('score'))} · "
             f"{','.join(live.get('reason_codes') or []) or '-'}",
         ),
         (
             "screening",
-            f"{scr.get('outcome')} · lists {','.join(scr.get('lists') or []) or '-'}"
+            f"{_fact(scr.get('outcome'))} · lists {','.join(scr.get('lists') or []) or '-'}"
             + (f" · {scr.get('error_code')}" if scr.get("error_code") else ""),
         ),
     ]
@@ -352,4 +353,15 @@ def case_facts_html(data: Any) -> str:
 
 
 def _num(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, int | float) else str(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return _fact(value)
+    return f"{value:.3f}"
+
+
+def _fact(value: Any) -> str:
+    """A recorded value as staff read it: yes/no, "unknown" for a value never established."""
+    if value is None:
+        return tr("unknown")
+    if isinstance(value, bool):
+        return tr("yes") if value else tr("no")
+    return str(value)

@@ -7,7 +7,16 @@ import enum
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPolygonF,
+)
 from PySide6.QtWidgets import QFrame, QLabel, QPushButton, QSizePolicy, QWidget
 
 from ui.theme import Theme, ThemeManager
@@ -243,18 +252,24 @@ class StepIndicator(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         n = len(self.names)
-        slot = self.width() / n
         r = t.px(17)
         cy = self.height() / 2
         font = QFont(self.font())
         font.setPixelSize(t.px(19))
+        font.setBold(True)  # measured bold, the widest a label is drawn
+        label_w = [QFontMetricsF(font).horizontalAdvance(name) for name in self.names]
+        # each step is a dot and its label; the connectors share what width is left
+        pad = 12.0
+        used = sum(2 * r + pad + w for w in label_w)
+        gap = max(2 * pad + 16.0, (self.width() - 16.0 - used) / max(n - 1, 1))
+        x = 8.0
         for i, name in enumerate(self.names):
-            cx = slot * i + r + 8
+            cx = x + r
             done, now = i < self.current, i == self.current
+            label_end = cx + r + pad + label_w[i]
             if i < n - 1:
                 p.setPen(QPen(t.color("success" if done else "border"), 4))
-                fm_w = p.fontMetrics().horizontalAdvance(name) if name else 0
-                p.drawLine(QPointF(cx + r + 18 + fm_w + 16, cy), QPointF(slot * (i + 1) + 4, cy))
+                p.drawLine(QPointF(label_end + pad, cy), QPointF(label_end + gap - pad, cy))
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(t.color("success" if done else ("primary" if now else "border")))
             p.drawEllipse(QPointF(cx, cy), r, r)
@@ -281,10 +296,11 @@ class StepIndicator(QWidget):
             p.setFont(font)
             p.setPen(t.color("text" if now else "muted"))
             p.drawText(
-                QRectF(cx + r + 12, 0, slot - 2 * r - 20, self.height()),
+                QRectF(cx + r + pad, 0, label_w[i] + 4, self.height()),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                 name,
             )
+            x = label_end + gap
         p.end()
 
 
