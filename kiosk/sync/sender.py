@@ -172,11 +172,14 @@ class SenderOptions:
         batch_size: outbox rows read per query.
         halt_after: transient failures in a row that end a pass.
         backoff: retry schedule.
+        probe_interval_s: after a failed pass, how often a pass with nothing due
+            tries the oldest message anyway, to notice that the upstream is back.
     """
 
     batch_size: int = 64
     halt_after: int = 3
     backoff: BackoffPolicy = field(default_factory=BackoffPolicy)
+    probe_interval_s: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +342,10 @@ class Sender:
         # upstream is back: the rest of that pass ignores back-off (not rejections),
         # so a long outage does not leave messages waiting up to a day afterwards.
         self._recovering = True
+        # While recovering with nothing due, the oldest message is tried anyway once per
+        # probe interval: otherwise a quiet kiosk whose backlog backed off for hours
+        # waits that long after the upstream is back.
+        self._last_probe: datetime | None = None
 
     def close(self) -> None:
         """Stop the HTTP workers and close connections."""
@@ -470,11 +477,18 @@ class Sender:
         outbox = self._store.outbox
         horizon = _EVERYTHING_BUT_PARKED if ignore_backoff else self._clock()
         opts = self._options
+        probing = self._probe_due(horizon)
+        if probing:
+            horizon = _EVERYTHING_BUT_PARKED
         state = _Pass()
         while state.halted is None and (limit is None or state.attempted < limit):
+            if probing and state.attempted and self._recovering:
+                break  # the probe failed: the rest keeps its back-off
             want = (
                 opts.batch_size if limit is None else min(opts.batch_size, limit - state.attempted)
             )
+            if probing and self._recovering:
+                want = 1
             # rows retried in this pass are due again at once when back-off is ignored
             fetched = outbox.due(now=horizon, limit=want + len(state.retried))
             # each row at most once per pass, even if recording its outcome went wrong
@@ -523,6 +537,20 @@ class Sender:
                 report.halted or "no",
             )
         return report
+
+    def _probe_due(self, horizon: datetime) -> bool:
+        """Whether this pass should try the oldest message although none is due."""
+        if not self._recovering or horizon >= _EVERYTHING_BUT_PARKED:
+            return False
+        outbox = self._store.outbox
+        if outbox.due(now=horizon, limit=1) or not outbox.due(now=_EVERYTHING_BUT_PARKED, limit=1):
+            return False  # something is due anyway, or nothing is waiting
+        now = self._clock()
+        last = self._last_probe
+        if last is not None and (now - last).total_seconds() < self._options.probe_interval_s:
+            return False
+        self._last_probe = now
+        return True
 
     def _submit(self, item: OutboxItem) -> Future[Attempt]:
         if self._settings.concurrency == 1:

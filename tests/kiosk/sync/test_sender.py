@@ -151,6 +151,33 @@ def test_an_unreachable_upstream_stops_the_pass_after_three_failures(
     assert status.last_error is not None and status.last_error.startswith("network:")
 
 
+def test_a_quiet_kiosk_notices_the_upstream_is_back_without_waiting_out_back_off(
+    store: Store, receiver: RunningReceiver, rng: random.Random
+) -> None:
+    """After an outage every message has backed off for hours and nothing is due; no
+    new case comes to poke the sender. A probe every interval finds the upstream back."""
+    clock = SimClock()
+    settings = make_settings(receiver.url, concurrency=1)
+    ids = queue_cases(store, 6, settings, rng)
+    receiver.stop()
+    options = SenderOptions(halt_after=100, probe_interval_s=60.0)
+    with Sender(store, settings, options=options, clock=clock, rng=rng) as sender:
+        for _ in range(8):  # a long outage: each message fails eight times
+            assert sender.drain(ignore_backoff=True).retried == 6
+        for item in store.outbox.due(now=PARKED_AT):  # and has backed off for hours
+            later = clock() + dt.timedelta(hours=6)
+            store.outbox.mark_failed(item.outbox_id, item.last_error or "network", later)
+        assert not store.outbox.due(now=clock() + dt.timedelta(hours=5))
+        assert sender.drain().attempted == 1  # nothing due: one probe, which fails
+        clock.advance(30)
+        assert sender.drain().attempted == 0  # the next probe waits its interval
+        receiver.start()
+        clock.advance(31)
+        report = sender.drain()  # the probe gets through: the rest follows at once
+    assert (report.delivered, report.halted) == (6, None)
+    assert sorted(k for k, _, _ in receiver_rows(receiver.db)) == sorted(ids)
+
+
 def test_a_wrong_secret_stops_the_pass_and_keeps_the_messages(
     store: Store, receiver: RunningReceiver, rng: random.Random
 ) -> None:
