@@ -596,6 +596,27 @@ def payload_for_case(
     reference = None
     if settings.reference_secret is not None:
         reference = reference_for_reading(settings.reference_secret.value, result.document)
+    return case_payload(
+        result,
+        site_id=settings.site_id,
+        device_id=settings.device_id,
+        customer_ref=reference,
+        extra=case_extras(result, policy.sync_fields),
+        allowed_extra=policy.sync_fields,
+    )
+
+
+def case_payload(
+    result: CaseResult,
+    *,
+    site_id: str,
+    device_id: str,
+    customer_ref: str | None,
+    extra: Sequence[ExtraField] = (),
+    allowed_extra: Sequence[str] = (),
+) -> DecisionPayload:
+    """:func:`build_payload` with the case's own fields taken from ``result``."""
+    decision = result.decision
     return build_payload(
         case_id=result.case_id,
         created_at=result.created_at,
@@ -604,11 +625,11 @@ def payload_for_case(
         policy_hash=decision.policy_hash,
         models=result.models,
         timings=result.timings,
-        site_id=settings.site_id,
-        device_id=settings.device_id,
-        customer_ref=reference,
-        extra=case_extras(result, policy.sync_fields),
-        allowed_extra=policy.sync_fields,
+        site_id=site_id,
+        device_id=device_id,
+        customer_ref=customer_ref,
+        extra=extra,
+        allowed_extra=allowed_extra,
     )
 
 

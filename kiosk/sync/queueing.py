@@ -38,6 +38,7 @@ from kiosk.sync.payload import (
     build_payload,
     canonical_json,
     case_extras,
+    case_payload,
     payload_for_case,
 )
 from pipeline.types import Timings
@@ -130,19 +131,7 @@ def build_draft(result: CaseResult, error: KioskError) -> bytes:
     Raises:
         PayloadInvalid: the case's own fields are outside the schema.
     """
-    decision = result.decision
-    core = build_payload(
-        case_id=result.case_id,
-        created_at=result.created_at,
-        decision=decision.outcome.value,
-        reason_codes=decision.reason_codes,
-        policy_hash=decision.policy_hash,
-        models=result.models,
-        timings=result.timings,
-        site_id="draft",
-        device_id="draft",
-        customer_ref=None,
-    )
+    core = case_payload(result, site_id="draft", device_id="draft", customer_ref=None)
     wire = json.loads(core.to_json_bytes())
     for key in ("site_id", "device_id", "customer_ref", "extra"):
         del wire[key]  # filled in from the configuration when the draft is finished
