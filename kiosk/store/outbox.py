@@ -68,6 +68,15 @@ class Outbox:
         retry = check_aware(next_attempt_at, "next_attempt_at")
         self._store._call(self._mark_failed, outbox_id, str(error)[:MAX_ERROR_CHARS], retry)
 
+    def bring_forward(self, outbox_ids: Sequence[int], next_attempt_at: datetime) -> int:
+        """Move the next attempt of undelivered rows due later than ``next_attempt_at``
+        up to it (attempts and errors are unchanged). Returns how many rows moved."""
+        at = check_aware(next_attempt_at, "next_attempt_at")
+        ids = tuple(int(i) for i in outbox_ids)
+        if not ids:
+            return 0
+        return self._store._call(self._bring_forward, ids, at)
+
     def stats(self) -> OutboxStats:
         """Queue length, last success and last error."""
         return self._store._call(self._stats)
@@ -134,6 +143,18 @@ class Outbox:
                 raise OutboxItemNotFound(f"No undelivered outbox item {outbox_id}.")
             store._meta_set("outbox_last_error_us", str(to_us(now)).encode())
             store._meta_set("outbox_last_error", error.encode("utf-8"))
+
+    def _bring_forward(self, outbox_ids: tuple[int, ...], at: datetime) -> int:
+        store = self._store
+        moved = 0
+        with store._transaction():
+            for outbox_id in outbox_ids:
+                moved += store._conn.execute(
+                    "UPDATE outbox SET next_attempt_at_us = ? WHERE outbox_id = ? "
+                    "AND delivered_at_us IS NULL AND next_attempt_at_us > ?",
+                    (to_us(at), outbox_id, to_us(at)),
+                ).rowcount
+        return moved
 
     def _stats(self) -> OutboxStats:
         store = self._store

@@ -37,7 +37,9 @@ Back-off is exponential with full jitter, capped at 24 hours:
 early marks the upstream as down; the first acknowledged delivery after that
 (or after a start) shows it is back, and the rest of that pass sends every
 waiting message regardless of its back-off, so an outage does not leave
-messages waiting up to a day after it ended. A rejected message keeps its row,
+messages waiting up to a day after it ended. While the upstream is up, a
+message that fails on its own backs off by its failures since the upstream
+came back, not by the attempts the outage piled up. A rejected message keeps its row,
 marked by a next attempt at :data:`PARKED_AT`, and is never sent again.
 
 The app runs one :class:`SenderThread`; ``kiosk sync push`` runs one pass.
@@ -273,6 +275,8 @@ class _Pass:
     retried: set[int] = field(default_factory=set)
     tried: set[int] = field(default_factory=set)
     delivered: list[int] = field(default_factory=list)
+    came_back: bool = False  # a delivery in this pass ended a recovery
+    failed_while_down: set[int] = field(default_factory=set)  # retried while recovering
 
 
 def _result(pair: tuple[OutboxItem, Future[Attempt]]) -> tuple[OutboxItem, Attempt]:
@@ -346,6 +350,10 @@ class Sender:
         # probe interval: otherwise a quiet kiosk whose backlog backed off for hours
         # waits that long after the upstream is back.
         self._last_probe: datetime | None = None
+        # Failures per message since the upstream was last seen working. While it
+        # works, back-off grows with these, not with the attempts an outage piled
+        # up: one injected 500 after a day down must not cost a day's wait.
+        self._failures_while_up: dict[int, int] = {}
 
     def close(self) -> None:
         """Stop the HTTP workers and close connections."""
@@ -507,9 +515,13 @@ class Sender:
             if state.delivered:
                 outbox.mark_delivered_many(state.delivered, at=self._clock())
                 state.delivered = []
-                if self._recovering:
-                    self._recovering = False
-                    horizon = _EVERYTHING_BUT_PARKED
+            if state.came_back:
+                horizon = _EVERYTHING_BUT_PARKED
+                if state.failed_while_down:
+                    # failed before the upstream showed it was back: not their fault
+                    soon = self._clock() + timedelta(seconds=self._options.backoff.floor_s)
+                    outbox.bring_forward(sorted(state.failed_while_down), soon)
+                    state.failed_while_down.clear()
         if state.halted is not None:
             self._recovering = True
         report = DrainReport(
@@ -573,19 +585,32 @@ class Sender:
         if attempt.verdict in (Verdict.DELIVERED, Verdict.DUPLICATE):
             state.delivered.append(item.outbox_id)
             state.in_a_row = 0
+            self._failures_while_up.pop(item.outbox_id, None)
+            if self._recovering:  # the upstream is back
+                self._recovering = False
+                self._failures_while_up.clear()
+                state.came_back = True
         elif attempt.verdict is Verdict.REJECTED:
             self._set_aside(item, attempt)
             state.in_a_row = 0
+            self._failures_while_up.pop(item.outbox_id, None)
         else:
             self._schedule_retry(item, attempt)
             state.retried.add(item.outbox_id)
+            if self._recovering:
+                state.failed_while_down.add(item.outbox_id)
             state.in_a_row += 1
             if attempt.halt or state.in_a_row >= self._options.halt_after:
                 state.halted = state.halted or attempt.kind
 
     def _schedule_retry(self, item: OutboxItem, attempt: Attempt) -> None:
         backoff = self._options.backoff
-        delay = backoff.delay_s(item.attempts, self._rng)
+        exponent = item.attempts
+        if not self._recovering:
+            # the upstream answers others: this failure is the message's own
+            exponent = min(exponent, self._failures_while_up.get(item.outbox_id, 0))
+            self._failures_while_up[item.outbox_id] = exponent + 1
+        delay = backoff.delay_s(exponent, self._rng)
         if attempt.retry_after_s is not None:
             delay = max(delay, min(attempt.retry_after_s, backoff.cap_s))
         next_at = self._clock() + timedelta(seconds=delay)

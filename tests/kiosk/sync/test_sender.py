@@ -11,6 +11,7 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,7 @@ from kiosk.sync.sender import (
     sync_status,
 )
 from kiosk.sync.signing import receipt
-from kiosk.sync.transport import WireResponse
+from kiosk.sync.transport import HttpTransport, WireResponse
 from tests.kiosk.store.helpers import PASSPHRASE
 from tests.kiosk.sync.helpers import (
     DEVICE_SECRET,
@@ -175,6 +176,57 @@ def test_a_quiet_kiosk_notices_the_upstream_is_back_without_waiting_out_back_off
         clock.advance(31)
         report = sender.drain()  # the probe gets through: the rest follows at once
     assert (report.delivered, report.halted) == (6, None)
+    assert sorted(k for k, _, _ in receiver_rows(receiver.db)) == sorted(ids)
+
+
+class _FailsOnce:
+    """The real transport, except that the first request for each named case gets a 500."""
+
+    def __init__(self, url: str, case_ids: set[str]) -> None:
+        self._inner = HttpTransport(url, timeout_s=5.0)
+        self._left = set(case_ids)
+
+    def post(self, body: bytes, headers: Sequence[tuple[str, str]]) -> WireResponse:
+        case_id = json.loads(body)["case_id"]
+        if case_id in self._left:
+            self._left.discard(case_id)
+            return WireResponse(500, b'{"error":{"code":"internal"}}')
+        return self._inner.post(body, headers)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def test_after_an_outage_a_message_that_fails_on_its_own_retries_in_seconds(
+    store: Store, receiver: RunningReceiver, rng: random.Random
+) -> None:
+    """Sixteen failures in an outage would put the next retry up to 18 hours away.
+    Once the upstream answers, a single 500 (before or after the first delivery of
+    the pass) costs seconds, not the back-off the outage piled up (CI: 8.4 hours)."""
+    clock = SimClock()
+    settings = make_settings(receiver.url, concurrency=1)
+    ids = queue_cases(store, 5, settings, rng)
+    receiver.stop()
+    options = SenderOptions(halt_after=100)
+    with Sender(store, settings, options=options, clock=clock, rng=rng) as sender:
+        for _ in range(16):
+            assert sender.drain(ignore_backoff=True).retried == 5
+    for item in store.outbox.due(now=PARKED_AT):  # due now, with the outage's attempts
+        store.outbox.mark_failed(item.outbox_id, "network", clock())
+    receiver.start()
+    # the first message fails before anything got through, the fourth after
+    transport = _FailsOnce(settings.endpoint, {ids[0], ids[3]})
+    with Sender(
+        store, settings, options=options, clock=clock, rng=rng, transport=transport
+    ) as sender:
+        report = sender.drain()
+        assert (report.delivered, report.retried, report.halted) == (3, 2, None)
+        waiting = store.outbox.due(now=PARKED_AT)
+        assert {item.case_id for item in waiting} == {ids[0], ids[3]}
+        assert all(item.attempts == 18 for item in waiting)
+        assert all(item.next_attempt_at <= clock() + dt.timedelta(seconds=2) for item in waiting)
+        clock.advance(2)
+        assert sender.drain().delivered == 2
     assert sorted(k for k, _, _ in receiver_rows(receiver.db)) == sorted(ids)
 
 
