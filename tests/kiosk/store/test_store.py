@@ -161,6 +161,25 @@ def test_outbox_retries_and_delivery(store: Store, rng: random.Random) -> None:
     assert store.outbox.due(retry_at, limit=1)[0].outbox_id == first.outbox_id
 
 
+def test_bring_forward_only_moves_waiting_rows_earlier(store: Store, rng: random.Random) -> None:
+    rows = [store.save_case(make_record(rng), outbox_payload=b"m", actor="kiosk") for _ in range(3)]
+    ids = [r.outbox_id for r in rows]
+    assert None not in ids
+    now = datetime.now(UTC)
+    far, near = now + timedelta(hours=20), now + timedelta(seconds=1)
+    store.outbox.mark_failed(ids[0], "timeout", far)  # backed off for hours
+    store.outbox.mark_failed(ids[1], "timeout", now)  # due already
+    store.outbox.mark_delivered(ids[2])
+    assert store.outbox.bring_forward([i for i in ids if i is not None], near) == 1
+    due = {i.outbox_id: i for i in store.outbox.due(near)}
+    assert set(due) == {ids[0], ids[1]}
+    assert due[ids[0]].next_attempt_at == near and due[ids[0]].attempts == 1
+    assert due[ids[0]].last_error == "timeout"
+    assert due[ids[1]].next_attempt_at == now  # never later
+    assert store.outbox.stats().delivered == 1
+    assert store.outbox.bring_forward([], near) == 0
+
+
 def test_one_process_one_store(data_dir: Path, store: Store) -> None:
     with pytest.raises(StoreBusy):
         Store.open(data_dir, Passphrase(PASSPHRASE))
