@@ -20,7 +20,7 @@ signal                    what it measures                                      
                           dots are grainier
 ========================  ==========================================================  =========
 
-:func:`assess_presentation` runs them all (about 8 ms of one core on a 640x480
+:func:`assess_presentation` runs them all (about 3 ms of one core on a 640x480
 frame, so a session runs it every Nth frame) and combines their values with a
 logistic model into ``PadResult.score`` in [0, 1] (higher: more likely an attack).
 The model's coefficients and every threshold live in :class:`PadOptions`; the
